@@ -1,0 +1,148 @@
+package backend
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/backends/xla"
+)
+
+// CPUConfig is the pure-Go backend configuration used when no GPU is
+// present and GOMLX_BACKEND is unset. v0.26.0's default "dynamic" op
+// scheduler deadlocked on 2 cores in 6 of 6 runs; running ops one after the
+// other (each op still uses the worker pool internally) does not.
+// BenchmarkCPUConfigs compares it with the other safe choice,
+// "go:parallelism=-1"; see the package README for the numbers.
+const CPUConfig = "go:ops_sequential"
+
+// EnvAllowDownload, set to 1, lets go-xla auto-install missing PJRT plugins
+// from the network. visreft never downloads without being asked.
+const EnvAllowDownload = "VISREFT_ALLOW_DOWNLOAD"
+
+// Choice says which backend configuration was picked and why, so that
+// results files and logs can record it.
+type Choice struct {
+	Config string // a GOMLX_BACKEND-style string: "go:ops_sequential", "xla:/path/xla_cuda_plugin.so", ...
+	Reason string // one line: "GOMLX_BACKEND", "NVIDIA GPU and CUDA plugin found", "no NVIDIA GPU"...
+	GPU    bool   // whether the choice computes on a CUDA device
+}
+
+// Choose decides the backend configuration without creating it.
+// GOMLX_BACKEND wins when set; "xla:cuda" and "xla:gpu" there are resolved to
+// a discovered plugin path. Otherwise a visible NVIDIA GPU with a findable
+// CUDA plugin gives XLA on CUDA, and anything else the pure-Go backend. A GPU
+// without a plugin is an error that names every place searched: computing a
+// paper-sized run on the CPU by accident would waste hours.
+func Choose() (Choice, error) {
+	if cfg, ok := os.LookupEnv(backends.ConfigEnvVar); ok && cfg != "" {
+		name, rest, _ := strings.Cut(cfg, ":")
+		if isXLA(name) && (rest == "cuda" || rest == "gpu") {
+			plugin, searched, err := FindCUDAPlugin()
+			if err != nil {
+				return Choice{}, fmt.Errorf("backend: GOMLX_BACKEND=%q asks for CUDA, but %w%s", cfg, err, searched)
+			}
+			return Choice{Config: "xla:" + plugin, Reason: "GOMLX_BACKEND=" + cfg, GPU: true}, nil
+		}
+		gpu := isXLA(name) && strings.Contains(strings.ToLower(rest), "cuda")
+		return Choice{Config: cfg, Reason: "GOMLX_BACKEND", GPU: gpu}, nil
+	}
+	if !HasNVIDIAGPU() {
+		return Choice{Config: CPUConfig, Reason: "no NVIDIA GPU visible"}, nil
+	}
+	plugin, searched, err := FindCUDAPlugin()
+	if err != nil {
+		return Choice{}, fmt.Errorf("backend: an NVIDIA GPU is visible but %w%s\n"+
+			"Fix: install JAX's CUDA plugin (pip install jax[cuda13]), or put pjrt_c_api_cuda_plugin.so in "+
+			"~/.local/lib/go-xla, or set GOMLX_BACKEND=xla:/abs/path/plugin.so; "+
+			"or set GOMLX_BACKEND=%s to compute on the CPU", err, searched, CPUConfig)
+	}
+	return Choice{Config: "xla:" + plugin, Reason: "NVIDIA GPU and CUDA plugin found", GPU: true}, nil
+}
+
+func isXLA(name string) bool {
+	switch name {
+	case "xla", "stablehlo", "hlo", "shlo":
+		return true
+	}
+	return false
+}
+
+// New creates the backend [Choose] picks. For XLA on CUDA it first points
+// XLA at the CUDA toolkit next to the plugin (see [PrepareCUDAEnv]).
+func New() (backends.Backend, Choice, error) {
+	c, err := Choose()
+	if err != nil {
+		return nil, c, err
+	}
+	b, err := NewFromConfig(c.Config)
+	return b, c, err
+}
+
+// NewFromConfig creates a backend from a GOMLX_BACKEND-style string, with
+// downloads disabled unless VISREFT_ALLOW_DOWNLOAD=1.
+func NewFromConfig(config string) (backends.Backend, error) {
+	name, rest, _ := strings.Cut(config, ":")
+	if isXLA(name) {
+		xla.EnableAutoInstall(os.Getenv(EnvAllowDownload) == "1")
+		plugin, _, _ := strings.Cut(rest, ",")
+		if filepath.IsAbs(plugin) {
+			if _, err := os.Stat(plugin); err != nil {
+				return nil, fmt.Errorf("backend: PJRT plugin %s: %w", plugin, err)
+			}
+			if strings.Contains(strings.ToLower(plugin), "cuda") {
+				PrepareCUDAEnv(plugin)
+			}
+		}
+	}
+	var b backends.Backend
+	err := catch(func() error {
+		var err error
+		b, err = backends.NewWithConfig(config)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("backend: creating %q: %w", config, err)
+	}
+	return b, nil
+}
+
+// catch turns a panic from GoMLX (it panics on unknown backends) into an error.
+func catch(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return fn()
+}
+
+var (
+	shared     backends.Backend
+	sharedErr  error
+	sharedOnce sync.Once
+)
+
+// Shared returns one process-wide backend made by [New]: compiling on a new
+// backend per call would throw away XLA's compilation cache.
+func Shared() (backends.Backend, error) {
+	sharedOnce.Do(func() { shared, _, sharedErr = New() })
+	return shared, sharedErr
+}
+
+// MustShared is [Shared] for graph-building code, which panics on error by
+// GoMLX convention.
+func MustShared() backends.Backend {
+	b, err := Shared()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// ensure the pure-Go backend stays linked in even where nothing names it.
+var _ = simplego.BackendName

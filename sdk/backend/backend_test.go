@@ -1,0 +1,162 @@
+package backend
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// isolate points every search root of FindCUDAPlugin at an empty temp tree
+// and returns it.
+func isolate(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	t.Setenv("HOME", root)
+	t.Setenv("PJRT_PLUGIN_LIBRARY_PATH", filepath.Join(root, "pjrt"))
+	t.Setenv("VIRTUAL_ENV", filepath.Join(root, "venv"))
+	t.Setenv("CONDA_PREFIX", "")
+	t.Setenv("PATH", root) // no python3 to ask
+	t.Setenv("GOMLX_BACKEND", "")
+	t.Setenv("VISREFT_NO_GPU", "")
+	t.Setenv("XLA_FLAGS", "")
+	t.Setenv("GOPJRT_CUDA_CHECKS", "")
+	os.Unsetenv("GOMLX_BACKEND")
+	return root
+}
+
+func touch(t *testing.T, path string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("not really a plugin"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fakeGPU makes HasNVIDIAGPU see (or not see) a device node.
+func fakeGPU(t *testing.T, root string, present bool) {
+	old := nvidiaDevGlob
+	t.Cleanup(func() { nvidiaDevGlob = old })
+	nvidiaDevGlob = filepath.Join(root, "dev", "nvidia[0-9]*")
+	if present {
+		touch(t, filepath.Join(root, "dev", "nvidia0"))
+	}
+}
+
+func TestChooseHonoursGOMLXBACKEND(t *testing.T) {
+	isolate(t)
+	t.Setenv("GOMLX_BACKEND", "go:parallelism=-1")
+	c, err := Choose()
+	if err != nil || c.Config != "go:parallelism=-1" || c.GPU {
+		t.Fatalf("Choose() = %+v, %v; want the env value, CPU", c, err)
+	}
+}
+
+func TestChooseWithoutGPUIsPureGo(t *testing.T) {
+	root := isolate(t)
+	fakeGPU(t, root, false)
+	c, err := Choose()
+	if err != nil || c.Config != CPUConfig || c.GPU {
+		t.Fatalf("Choose() = %+v, %v; want %s", c, err, CPUConfig)
+	}
+}
+
+func TestFindsJAXCUDAPluginAndSetsXLAFlags(t *testing.T) {
+	root := isolate(t)
+	fakeGPU(t, root, true)
+	sp := filepath.Join(root, "venv", "lib", "python3.12", "site-packages")
+	touch(t, filepath.Join(sp, "jax_plugins", "xla_cuda12", "xla_cuda_plugin.so"))
+	plugin := filepath.Join(sp, "jax_plugins", "xla_cuda13", "xla_cuda_plugin.so")
+	touch(t, plugin)
+	touch(t, filepath.Join(sp, "nvidia", "cuda_nvcc", "nvvm", "libdevice", "libdevice.10.bc"))
+
+	c, err := Choose()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Config != "xla:"+plugin || !c.GPU {
+		t.Fatalf("Choose() = %+v, want xla:%s on GPU (newest CUDA major)", c, plugin)
+	}
+	PrepareCUDAEnv(plugin)
+	want := "--xla_gpu_cuda_data_dir=" + filepath.Join(sp, "nvidia", "cuda_nvcc")
+	if got := os.Getenv("XLA_FLAGS"); got != want {
+		t.Errorf("XLA_FLAGS = %q, want %q", got, want)
+	}
+	if os.Getenv("GOPJRT_CUDA_CHECKS") != "0" {
+		t.Errorf("GOPJRT_CUDA_CHECKS not set to 0")
+	}
+}
+
+func TestPrepareCUDAEnvKeepsCallersDataDir(t *testing.T) {
+	isolate(t)
+	t.Setenv("XLA_FLAGS", "--xla_gpu_cuda_data_dir=/mine --foo")
+	PrepareCUDAEnv("/somewhere/xla_cuda_plugin.so")
+	if got := os.Getenv("XLA_FLAGS"); got != "--xla_gpu_cuda_data_dir=/mine --foo" {
+		t.Errorf("XLA_FLAGS = %q, caller's flag was changed", got)
+	}
+}
+
+func TestGoXLAInstallFolderWinsOverPython(t *testing.T) {
+	root := isolate(t)
+	fakeGPU(t, root, true)
+	goxla := filepath.Join(root, ".local", "lib", "go-xla", "pjrt_c_api_cuda_plugin.so")
+	touch(t, goxla)
+	touch(t, filepath.Join(root, "venv", "lib", "python3.12", "site-packages", "jax_plugins", "xla_cuda13", "xla_cuda_plugin.so"))
+	p, _, err := FindCUDAPlugin()
+	if err != nil || p != goxla {
+		t.Fatalf("FindCUDAPlugin() = %q, %v; want %q", p, err, goxla)
+	}
+}
+
+func TestGPUWithoutPluginSaysWhatWasSearched(t *testing.T) {
+	root := isolate(t)
+	fakeGPU(t, root, true)
+	_, err := Choose()
+	if err == nil {
+		t.Fatal("Choose() found a plugin in an empty tree")
+	}
+	msg := err.Error()
+	for _, want := range []string{"no CUDA PJRT plugin", "searched:", filepath.Join(root, "pjrt", "pjrt_c_api_cuda_plugin.so"),
+		"jax_plugins", "GOMLX_BACKEND=" + CPUConfig} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error does not mention %q:\n%s", want, msg)
+		}
+	}
+}
+
+func TestExplicitCUDARequestWithoutPlugin(t *testing.T) {
+	isolate(t)
+	t.Setenv("GOMLX_BACKEND", "xla:cuda")
+	if _, err := Choose(); err == nil || !strings.Contains(err.Error(), `GOMLX_BACKEND="xla:cuda"`) {
+		t.Fatalf("want an error naming GOMLX_BACKEND, got %v", err)
+	}
+}
+
+func TestNewFromConfigErrors(t *testing.T) {
+	isolate(t)
+	if _, err := NewFromConfig("nosuchbackend"); err == nil || !strings.Contains(err.Error(), "nosuchbackend") {
+		t.Errorf("unknown backend: got %v", err)
+	}
+	if _, err := NewFromConfig("xla:/no/such/xla_cuda_plugin.so"); err == nil || !strings.Contains(err.Error(), "/no/such/xla_cuda_plugin.so") {
+		t.Errorf("missing plugin: got %v", err)
+	}
+	// Offline, with no CPU plugin installed, xla:cpu must fail fast and not download.
+	if _, err := NewFromConfig("xla:cpu"); err == nil {
+		t.Log("an XLA CPU plugin is installed on this machine; skipping the no-download check")
+	}
+}
+
+func TestNewPureGo(t *testing.T) {
+	root := isolate(t)
+	fakeGPU(t, root, false)
+	b, c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Finalize()
+	if c.Config != CPUConfig || !strings.Contains(b.Name(), "go") {
+		t.Errorf("New() = %s / %+v", b.Name(), c)
+	}
+}

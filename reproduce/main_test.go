@@ -1,0 +1,31 @@
+package main
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestEnvComputesOnPureGo(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go:ops_sequential")
+	if err := runEnv(options{preset: "demo"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPlannedExperimentsSayNotBuilt(t *testing.T) {
+	for _, name := range names() {
+		e := experiments[name]
+		if e.plan == "" {
+			t.Errorf("experiment %s has no plan", name)
+		}
+		if e.run != nil {
+			continue
+		}
+		if err := runExperiment(e, options{preset: "demo"}); !errors.Is(err, errNotBuilt) {
+			t.Errorf("experiment %s has no code but returned %v", name, err)
+		}
+		if err := runExperiment(e, options{preset: "demo", dryRun: true}); err != nil {
+			t.Errorf("dry run of %s: %v", name, err)
+		}
+	}
+}

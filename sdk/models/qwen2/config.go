@@ -1,0 +1,87 @@
+// Package qwen2 is the Qwen2-family text decoder (Qwen1.5, Qwen2, Qwen2.5):
+// RMSNorm, rotary positions, attention with q/k/v bias and grouped kv heads,
+// a SwiGLU MLP, and a tied or untied lm_head. It serves nanoLLaVA's
+// language model and works text-only.
+package qwen2
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Config mirrors the fields of a Qwen2 config.json that the model uses.
+type Config struct {
+	VocabSize             int     `json:"vocab_size" hf:"required"`
+	HiddenSize            int     `json:"hidden_size" hf:"required"`
+	IntermediateSize      int     `json:"intermediate_size" hf:"required"`
+	NumHiddenLayers       int     `json:"num_hidden_layers" hf:"required"`
+	NumAttentionHeads     int     `json:"num_attention_heads" hf:"required"`
+	NumKeyValueHeads      int     `json:"num_key_value_heads"` // 0: same as NumAttentionHeads
+	HeadDim               int     `json:"head_dim"`            // 0: HiddenSize / NumAttentionHeads
+	MaxPositionEmbeddings int     `json:"max_position_embeddings"`
+	RopeTheta             float64 `json:"rope_theta"`   // 0: 10000
+	RMSNormEps            float64 `json:"rms_norm_eps"` // 0: 1e-6
+	HiddenAct             string  `json:"hidden_act"`   // "" or "silu"
+	TieWordEmbeddings     bool    `json:"tie_word_embeddings"`
+	BOSTokenID            int     `json:"bos_token_id"`
+	EOSTokenID            int     `json:"eos_token_id"`
+	TorchDType            string  `json:"torch_dtype"`
+}
+
+// NanoLLaVA is the text model of qnguyen3/nanoLLaVA (Quyen-SE-v0.1, Qwen1.5-0.5B family).
+func NanoLLaVA() Config {
+	return Config{VocabSize: 151936, HiddenSize: 1024, IntermediateSize: 2816, NumHiddenLayers: 24,
+		NumAttentionHeads: 16, NumKeyValueHeads: 16, MaxPositionEmbeddings: 32768, RopeTheta: 1e6,
+		RMSNormEps: 1e-6, HiddenAct: "silu", BOSTokenID: 151645, EOSTokenID: 151645, TorchDType: "bfloat16"}
+}
+
+// WithDefaults fills the optional fields the way transformers does.
+func (c Config) WithDefaults() Config {
+	if c.NumKeyValueHeads == 0 {
+		c.NumKeyValueHeads = c.NumAttentionHeads
+	}
+	if c.HeadDim == 0 && c.NumAttentionHeads > 0 {
+		c.HeadDim = c.HiddenSize / c.NumAttentionHeads
+	}
+	if c.RopeTheta == 0 {
+		c.RopeTheta = 10000
+	}
+	if c.RMSNormEps == 0 {
+		c.RMSNormEps = 1e-6
+	}
+	if c.HiddenAct == "" {
+		c.HiddenAct = "silu"
+	}
+	return c
+}
+
+// Validate reports every inconsistency at once, naming the config fields.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
+	var errs []string
+	pos := func(name string, v int) {
+		if v <= 0 {
+			errs = append(errs, fmt.Sprintf("%s must be > 0, got %d", name, v))
+		}
+	}
+	pos("vocab_size", c.VocabSize)
+	pos("hidden_size", c.HiddenSize)
+	pos("intermediate_size", c.IntermediateSize)
+	pos("num_hidden_layers", c.NumHiddenLayers)
+	pos("num_attention_heads", c.NumAttentionHeads)
+	pos("num_key_value_heads", c.NumKeyValueHeads)
+	if c.NumAttentionHeads > 0 && c.NumKeyValueHeads > 0 && c.NumAttentionHeads%c.NumKeyValueHeads != 0 {
+		errs = append(errs, fmt.Sprintf("num_attention_heads (%d) must be a multiple of num_key_value_heads (%d)",
+			c.NumAttentionHeads, c.NumKeyValueHeads))
+	}
+	if c.HeadDim%2 != 0 {
+		errs = append(errs, fmt.Sprintf("head_dim must be even for rotary embeddings, got %d", c.HeadDim))
+	}
+	if c.HiddenAct != "silu" {
+		errs = append(errs, fmt.Sprintf("hidden_act %q is not supported (only silu)", c.HiddenAct))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("qwen2 config: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+// Package nn holds the building blocks of visreft's models: Linear in the
+// Hugging Face [out, in] layout, RMSNorm, LayerNorm, rotary embeddings,
+// activations and attention. Each block reads its weights from a GoMLX
+// context scope whose path is the Hugging Face tensor name, so
+// ctx.In("model").In("layers").In("3").In("self_attn").In("q_proj") holds
+// "weight" = model.layers.3.self_attn.q_proj.weight, and loading a
+// checkpoint is a name split.
+//
+// Weights keep their stored dtype (bf16 for nanoLLaVA); each block converts
+// them to the dtype of its input, so compute runs in whatever dtype the
+// activations carry. Normalisations and softmax compute in float32 as
+// transformers does. Graph builders panic on bad shapes (GoMLX convention).
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// ParamDTypeKey is the context parameter holding the dtype of weights that
+// do not exist yet when a block first asks for them (fresh, randomly
+// initialised models); loaded weights keep their own dtype.
+const ParamDTypeKey = "visreft_param_dtype"
+
+// Weight returns the variable name in ctx's scope as a node of dtype, creating
+// it (in the ParamDTypeKey dtype, float32 by default) if it does not exist.
+// An existing variable whose dimensions differ from dims panics with both
+// shapes and the full tensor name.
+func Weight(ctx *context.Context, g *Graph, name string, dtype dtypes.DType, dims ...int) *Node {
+	v := ctx.GetVariable(name)
+	if v == nil {
+		pd := context.GetParamOr(ctx, ParamDTypeKey, dtypes.Float32)
+		v = ctx.VariableWithShape(name, shapes.Make(pd, dims...))
+	} else if !equalDims(v.Shape().Dimensions, dims) {
+		panic(fmt.Sprintf("nn: %s: weight has shape %v, the model needs %v", HFName(ctx.Scope(), name), v.Shape().Dimensions, dims))
+	}
+	w := v.ValueGraph(g)
+	if w.DType() != dtype {
+		w = ConvertDType(w, dtype)
+	}
+	return w
+}
+
+func equalDims(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Linear is torch.nn.Linear: y = x·Wᵀ + b with W stored [out, in].
+// x: [..., in] -> [..., out].
+func Linear(ctx *context.Context, x *Node, out int, bias bool) *Node {
+	in := x.Shape().Dimensions[x.Rank()-1]
+	w := Weight(ctx, x.Graph(), "weight", x.DType(), out, in)
+	y := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{1}, nil)
+	if bias {
+		y = Add(y, ExpandLeftToRank(Weight(ctx, x.Graph(), "bias", x.DType(), out), y.Rank()))
+	}
+	return y
+}
+
+// RMSNorm is Qwen2RMSNorm: in float32, x·rsqrt(mean(x²)+eps), cast back to
+// x's dtype, then scaled by weight. x: [..., hidden].
+func RMSNorm(ctx *context.Context, x *Node, eps float64) *Node {
+	hidden := x.Shape().Dimensions[x.Rank()-1]
+	h := ConvertDType(x, dtypes.Float32)
+	variance := ReduceAndKeep(Square(h), ReduceMean, -1)
+	h = Mul(h, Rsqrt(AddScalar(variance, eps)))
+	h = ConvertDType(h, x.DType())
+	return Mul(ExpandLeftToRank(Weight(ctx, x.Graph(), "weight", x.DType(), hidden), h.Rank()), h)
+}
+
+// LayerNorm is torch.nn.LayerNorm over the last axis with weight and bias,
+// computed in float32. x: [..., hidden].
+func LayerNorm(ctx *context.Context, x *Node, eps float64) *Node {
+	hidden := x.Shape().Dimensions[x.Rank()-1]
+	h := ConvertDType(x, dtypes.Float32)
+	mean := ReduceAndKeep(h, ReduceMean, -1)
+	centred := Sub(h, mean)
+	variance := ReduceAndKeep(Square(centred), ReduceMean, -1)
+	h = Mul(centred, Rsqrt(AddScalar(variance, eps)))
+	g := x.Graph()
+	r := h.Rank()
+	h = Add(Mul(h, ExpandLeftToRank(Weight(ctx, g, "weight", dtypes.Float32, hidden), r)), ExpandLeftToRank(Weight(ctx, g, "bias", dtypes.Float32, hidden), r))
+	return ConvertDType(h, x.DType())
+}
+
+// SiLU is x·sigmoid(x) (Qwen2's hidden_act "silu").
+func SiLU(x *Node) *Node { return Mul(x, Sigmoid(x)) }
+
+// GELUTanh is gelu_pytorch_tanh: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+func GELUTanh(x *Node) *Node {
+	inner := MulScalar(Add(x, MulScalar(Mul(x, Square(x)), 0.044715)), math.Sqrt(2/math.Pi))
+	return Mul(MulScalar(x, 0.5), OnePlus(Tanh(inner)))
+}
+
+// GELU is the exact erf form, torch.nn.GELU() (the projector's "gelu").
+func GELU(x *Node) *Node {
+	return Mul(MulScalar(x, 0.5), OnePlus(Erf(MulScalar(x, 1/math.Sqrt2))))
+}
+
+// HFName joins a GoMLX scope ("/model/layers/3/mlp/up_proj") and a variable
+// name ("weight") into the Hugging Face tensor name.
+func HFName(scope, name string) string {
+	s := scope
+	for len(s) > 0 && s[0] == '/' {
+		s = s[1:]
+	}
+	out := []byte{}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '/' {
+			out = append(out, '.')
+		} else {
+			out = append(out, s[i])
+		}
+	}
+	if len(out) == 0 {
+		return name
+	}
+	return string(out) + "." + name
+}

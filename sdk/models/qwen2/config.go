@@ -7,6 +7,8 @@ package qwen2
 import (
 	"fmt"
 	"strings"
+
+	"github.com/visreft/visreft/sdk/hfconfig"
 )
 
 // Config mirrors the fields of a Qwen2 config.json that the model uses.
@@ -84,4 +86,17 @@ func (c Config) Validate() error {
 		return fmt.Errorf("qwen2 config: %s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// LoadConfig reads and validates a Qwen2 config.json; errors name the file
+// and every missing or mistyped field.
+func LoadConfig(path string) (Config, error) {
+	var c Config
+	if err := hfconfig.Load(path, &c); err != nil {
+		return c, err
+	}
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
 }

@@ -2,6 +2,9 @@ package qwen2
 
 import (
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
@@ -161,3 +164,19 @@ func TestNanoLLaVATextParams(t *testing.T) {
 
 func shapesOf(dims []int) shapes.Shape     { return shapes.Make(dtypes.Float32, dims...) }
 func shapesOfInt(dims ...int) shapes.Shape { return shapes.Make(dtypes.Int32, dims...) }
+
+func TestLoadConfigNamesMissingFields(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(p, []byte(`{"vocab_size": 10, "hidden_size": "32", "rope_theta": 1e6}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadConfig(p)
+	if err == nil {
+		t.Fatal("LoadConfig accepted a config without intermediate_size")
+	}
+	for _, want := range []string{p, "intermediate_size", "num_hidden_layers", "num_attention_heads", `"hidden_size": want number`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+}

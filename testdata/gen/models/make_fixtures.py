@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Golden fixtures for visreft's model parity tests, made by HF transformers.
+
+Builds tiny random Qwen2, SigLIP and nanoLLaVA-architecture models whose
+tensors carry nanoLLaVA's exact names, runs them on fixed inputs, and writes
+for each model (in testdata/models/<name>/):
+
+  model.safetensors   the weights, nanoLLaVA names (f32)
+  config.json         the configs (text, vision, projector)
+  golden.safetensors  inputs and outputs: input_ids, pixel_values, logits,
+                      hidden_<i> (block outputs), image_features, ...
+  golden_bf16.safetensors  the same outputs with the model cast to bf16
+
+Pinned: python 3.12, torch 2.11, transformers 5.17, safetensors (the GPU
+machine's versions, see ../../../../shared/FACTS.md section 5). Run on the
+GPU machine (CPU also works, in f32 on the CPU for determinism):
+
+  python3 testdata/gen/models/make_fixtures.py --out testdata/models
+"""
+import argparse
+import json
+import os
+
+import torch
+import transformers
+from safetensors.torch import save_file
+from transformers import Qwen2Config, Qwen2ForCausalLM, SiglipVisionConfig, SiglipVisionModel
+
+EXPECTED = {"transformers": "5.17", "torch": "2.11"}
+
+IMAGE_TOKEN = -200
+
+
+def tiny_qwen2():
+    return Qwen2Config(vocab_size=96, hidden_size=32, intermediate_size=48, num_hidden_layers=3,
+                       num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                       rope_theta=10000.0, rms_norm_eps=1e-6, tie_word_embeddings=False,
+                       hidden_act="silu", attn_implementation="eager")
+
+
+def tiny_siglip():
+    # 3 layers, nanoLLaVA keeps all but the last: 2 run.
+    return SiglipVisionConfig(hidden_size=16, intermediate_size=40, num_hidden_layers=3,
+                              num_attention_heads=2, num_channels=3, image_size=28, patch_size=7,
+                              hidden_act="gelu_pytorch_tanh", layer_norm_eps=1e-6,
+                              attn_implementation="eager")
+
+
+class Projector(torch.nn.Sequential):
+    """mlp2x_gelu: indices 0 and 2 are the Linears, as in nanoLLaVA."""
+
+    def __init__(self, vis, hid):
+        super().__init__(torch.nn.Linear(vis, hid), torch.nn.GELU(), torch.nn.Linear(hid, hid))
+
+
+class VisionTowerHolder(torch.nn.Module):
+    """Gives the names model.vision_tower.vision_tower.vision_model.*"""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.vision_tower = SiglipVisionModel(cfg)
+        layers = self.vision_tower.vision_model.encoder.layers
+        self.vision_tower.vision_model.encoder.layers = torch.nn.ModuleList(list(layers)[:-1])
+        self.vision_tower.vision_model.head = torch.nn.Identity()
+
+    def forward(self, pixel_values):
+        out = self.vision_tower(pixel_values, output_hidden_states=True)
+        return out.hidden_states[-1], out.hidden_states  # raw last kept layer, no post_layernorm
+
+
+def randomize(module, seed, std=0.2):
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in sorted(module.named_parameters()):
+            noise = torch.randn(p.shape, generator=g) * std
+            p.copy_(1 + noise if ("norm" in name and name.endswith("weight")) else noise)
+
+
+def splice(embed, ids, feats):
+    """nanoLLaVA's prepare_inputs_labels_for_multimodal for one image per row."""
+    rows = []
+    for b in range(ids.shape[0]):
+        parts, row = [], ids[b]
+        pos = (row == IMAGE_TOKEN).nonzero().flatten().tolist()
+        assert len(pos) == 1
+        p = pos[0]
+        parts.append(embed(row[:p]))
+        parts.append(feats[b])
+        parts.append(embed(row[p + 1:]))
+        rows.append(torch.cat(parts, 0))
+    return torch.stack(rows, 0)
+
+
+def run(model, tower, proj, ids, pixels, dtype):
+    model, tower, proj = model.to(dtype), tower.to(dtype), proj.to(dtype)
+    with torch.no_grad():
+        vis, vis_hidden = tower(pixels.to(dtype))
+        feats = proj(vis)
+        embeds = splice(model.model.embed_tokens, ids, feats)
+        out = model(inputs_embeds=embeds, output_hidden_states=True)
+    res = {"image_features": feats, "vision_out": vis, "inputs_embeds": embeds, "logits": out.logits}
+    for i, h in enumerate(out.hidden_states):
+        res[f"hidden_{i}"] = h
+    for i, h in enumerate(vis_hidden):
+        res[f"vision_hidden_{i}"] = h
+    return {k: v.float().contiguous() for k, v in res.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="testdata/models")
+    args = ap.parse_args()
+    for k, v in EXPECTED.items():
+        got = {"transformers": transformers.__version__, "torch": torch.__version__}[k]
+        if not got.startswith(v):
+            print(f"warning: {k} {got}, fixtures were pinned to {v}")
+    torch.manual_seed(0)
+    tcfg, vcfg = tiny_qwen2(), tiny_siglip()
+    model = Qwen2ForCausalLM(tcfg).eval()
+    tower = VisionTowerHolder(vcfg).eval()
+    proj = Projector(vcfg.hidden_size, tcfg.hidden_size).eval()
+    randomize(model, 1)
+    randomize(tower, 2)
+    randomize(proj, 3)
+
+    weights = {k: v.float().contiguous() for k, v in model.state_dict().items()}
+    weights.update({"model.vision_tower." + k: v.float().contiguous() for k, v in tower.state_dict().items()})
+    weights.update({"model.mm_projector." + k: v.float().contiguous() for k, v in proj.state_dict().items()})
+
+    g = torch.Generator().manual_seed(4)
+    pixels = torch.rand((2, 3, 28, 28), generator=g) * 2 - 1
+    ids = torch.tensor([[5, 17, 3, IMAGE_TOKEN, 40, 41, 9, 2], [7, 7, 1, IMAGE_TOKEN, 90, 12, 60, 33]])
+
+    out_dir = os.path.join(args.out, "nanollava_tiny")
+    os.makedirs(out_dir, exist_ok=True)
+    meta = {"transformers": transformers.__version__, "torch": torch.__version__, "script": "testdata/gen/models/make_fixtures.py"}
+    save_file(weights, os.path.join(out_dir, "model.safetensors"), metadata=meta)
+    inputs = {"input_ids": ids.to(torch.int64), "pixel_values": pixels.float()}
+    for name, dtype in (("golden.safetensors", torch.float32), ("golden_bf16.safetensors", torch.bfloat16)):
+        res = run(model, tower, proj, ids, pixels, dtype)
+        res.update(inputs)
+        save_file(res, os.path.join(out_dir, name), metadata=meta)
+    cfg = {"text_config": tcfg.to_dict(), "vision_config": vcfg.to_dict(), "mm_projector_type": "mlp2x_gelu",
+           "mm_hidden_size": vcfg.hidden_size, "vision_layers_kept": vcfg.num_hidden_layers - 1}
+    with open(os.path.join(out_dir, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=1, sort_keys=True, default=str)
+    print("wrote", out_dir)
+
+
+if __name__ == "__main__":
+    main()

@@ -67,7 +67,28 @@ func Linear(ctx *context.Context, x *Node, out int, bias bool) *Node {
 	if bias {
 		y = Add(y, ExpandLeftToRank(Weight(ctx, x.Graph(), "bias", x.DType(), out), y.Rank()))
 	}
+	if a := ctx.GetVariable(LoRAAName); a != nil {
+		y = Add(y, loraDelta(ctx, x, a.Shape().Dimensions[0], out))
+	}
 	return y
+}
+
+// LoRA adapter variables: a Linear whose scope holds LoRAAName ([r, in])
+// and LoRABName ([out, r]) adds scale·(x·Aᵀ)·Bᵀ, with scale the context
+// parameter LoRAScaleKey (alpha/r), as PEFT's LoRA does. sdk/lora creates them.
+const (
+	LoRAAName    = "lora_A"
+	LoRABName    = "lora_B"
+	LoRAScaleKey = "lora_scale"
+)
+
+func loraDelta(ctx *context.Context, x *Node, r, out int) *Node {
+	in := x.Shape().Dimensions[x.Rank()-1]
+	a := Weight(ctx, x.Graph(), LoRAAName, x.DType(), r, in)
+	b := Weight(ctx, x.Graph(), LoRABName, x.DType(), out, r)
+	h := DotGeneral(x, []int{x.Rank() - 1}, nil, a, []int{1}, nil)
+	h = DotGeneral(h, []int{h.Rank() - 1}, nil, b, []int{1}, nil)
+	return MulScalar(h, context.GetParamOr(ctx, LoRAScaleKey, 1.0))
 }
 
 // RMSNorm is Qwen2RMSNorm: in float32, x·rsqrt(mean(x²)+eps), cast back to

@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/visreft/visreft/sdk/safetensors"
 )
 
 // Param is one weight tensor of a model: its Hugging Face name, shape and
@@ -98,7 +99,7 @@ func TensorOf(vals []float32, dtype dtypes.DType, dims ...int) (*tensors.Tensor,
 	case dtypes.BFloat16:
 		b := make([]bfloat16.BFloat16, len(vals))
 		for i, v := range vals {
-			b[i] = bfloat16.FromFloat32(v)
+			b[i] = bfloat16.FromBits(safetensors.Float32ToBF16(v)) // round to nearest even; GoMLX's FromFloat32 truncates
 		}
 		return tensors.FromFlatDataAndDimensions(b, dims...), nil
 	}

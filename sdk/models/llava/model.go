@@ -1,0 +1,66 @@
+package llava
+
+import (
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/visreft/visreft/sdk/models/qwen2"
+	"github.com/visreft/visreft/sdk/models/siglip"
+	"github.com/visreft/visreft/sdk/nn"
+)
+
+// Inputs are a batch's graph inputs, from a Batch (see Layout).
+type Inputs struct {
+	Pixels    *Node // [b, 3, H, W] preprocessed images; nil when ImageFeatures is given
+	ImageFeat *Node // [b, n, hidden] projected image features (cached); nil to compute from Pixels
+	TextIDs   *Node // [b, s] int32
+	Gather    *Node // [b, L] int32
+	Valid     *Node // [b, L] bool
+	Positions *Node // [b, L] int32
+	// Hooks: interventions on the decoder's blocks, the vision tower's
+	// layers, and the projector output ([b, n, hidden]).
+	Hook       qwen2.Hook
+	VisionHook siglip.Hook
+	ImageHook  func(feat *Node) *Node
+}
+
+// ImageFeatures runs the vision tower and the projector: pixels [b, 3, H,
+// W] -> [b, n, hidden] in pixels' dtype. Frozen for LLM-only methods, so
+// callers may compute it once per image and cache it.
+func ImageFeatures(ctx *context.Context, c Config, pixels *Node, hook siglip.Hook) *Node {
+	return Project(ctx, c, siglip.Forward(ctx, c.Vision, pixels, hook).Last)
+}
+
+// Embeds builds the decoder's input embeddings: text embeddings and image
+// features concatenated per row, then gathered into the spliced,
+// left-padded layout. Returns [b, L, hidden].
+func Embeds(ctx *context.Context, c Config, in Inputs) *Node {
+	img := in.ImageFeat
+	if img == nil {
+		img = ImageFeatures(ctx, c, in.Pixels, in.VisionHook)
+	}
+	if in.ImageHook != nil {
+		img = in.ImageHook(img)
+	}
+	txt := qwen2.Embed(ctx, c.Config, in.TextIDs, img.DType()) // [b, s, hidden]
+	src := Concatenate([]*Node{txt, img}, 1)                   // [b, s+n, hidden]
+	d := src.Shape().Dimensions
+	b, rows, hidden := d[0], d[1], d[2]
+	L := in.Gather.Shape().Dimensions[1]
+	flat := Reshape(src, b*rows, hidden)
+	offset := MulScalar(Iota(in.Gather.Graph(), in.Gather.Shape(), 0), float64(rows))
+	idx := Reshape(Add(in.Gather, offset), b*L, 1)
+	return Reshape(Gather(flat, idx), b, L, hidden)
+}
+
+// Forward runs the whole model on a batch and returns the decoder's output
+// and the logits [b, L, vocab].
+func Forward(ctx *context.Context, c Config, in Inputs) (qwen2.Output, *Node) {
+	idx := Iota(in.Valid.Graph(), in.Positions.Shape(), 1)
+	out := qwen2.Decoder(ctx, c.Config, qwen2.Input{
+		Embeds:    Embeds(ctx, c, in),
+		Positions: in.Positions,
+		Mask:      nn.CausalPaddingMask(idx, idx, in.Valid),
+		Hook:      in.Hook,
+	})
+	return out, qwen2.LMHead(ctx, c.Config, out.Final)
+}

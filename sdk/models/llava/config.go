@@ -5,10 +5,10 @@
 package llava
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
+	"github.com/visreft/visreft/sdk/hfconfig"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/models/siglip"
 )
@@ -30,7 +30,13 @@ type Config struct {
 	MMVisionSelectFeature string `json:"mm_vision_select_feature"`
 	ImageAspectRatio      string `json:"image_aspect_ratio"`
 
-	Vision siglip.Config `json:"-"`
+	// VisionConfig is a visreft extension: nanoLLaVA's file has none (the
+	// tower is google/siglip-so400m-patch14-384). When present, as in our
+	// tiny test checkpoints, it is the tower's config before nanoLLaVA drops
+	// its last layer.
+	VisionConfig *siglip.Config `json:"vision_config"`
+
+	Vision siglip.Config `json:"-"` // the tower as used: VisionConfig (or so400m) less its last layer
 }
 
 // NanoLLaVA is qnguyen3/nanoLLaVA's configuration.
@@ -40,11 +46,19 @@ func NanoLLaVA() Config {
 		MMVisionSelectFeature: "patch", ImageAspectRatio: "pad", Vision: siglip.NanoLLaVA()}
 }
 
-// ParseConfig reads a nanoLLaVA config.json; name is used in errors.
+// ParseConfig reads a nanoLLaVA config.json; name is used in errors,
+// which list every missing or mistyped field.
 func ParseConfig(data []byte, name string) (Config, error) {
-	c := Config{Vision: siglip.NanoLLaVA()}
-	if err := json.Unmarshal(data, &c); err != nil {
-		return c, fmt.Errorf("%s: %w", name, err)
+	var c Config
+	if err := hfconfig.Parse(data, name, &c); err != nil {
+		return c, err
+	}
+	c.Vision = siglip.NanoLLaVA()
+	if c.VisionConfig != nil {
+		v := c.VisionConfig.WithDefaults()
+		v.LayersKept = v.NumHiddenLayers - 1 // nanoLLaVA deletes the tower's last layer
+		v.Prefix = siglip.PrefixNanoLLaVA
+		c.Vision = v
 	}
 	if err := c.Validate(); err != nil {
 		return c, fmt.Errorf("%s: %w", name, err)

@@ -140,8 +140,11 @@ def main():
         res = run(model, tower, proj, ids, pixels, dtype)
         res.update(inputs)
         save_file(res, os.path.join(out_dir, name), metadata=meta)
-    cfg = {"text_config": tcfg.to_dict(), "vision_config": vcfg.to_dict(), "mm_projector_type": "mlp2x_gelu",
-           "mm_hidden_size": vcfg.hidden_size, "vision_layers_kept": vcfg.num_hidden_layers - 1}
+    # nanoLLaVA's format: the Qwen2 fields at top level plus the mm fields;
+    # vision_config is visreft's extension (nanoLLaVA's tower is so400m).
+    cfg = tcfg.to_dict()
+    cfg.update({"mm_hidden_size": vcfg.hidden_size, "mm_projector_type": "mlp2x_gelu",
+                "mm_vision_tower": "tiny-random-siglip", "vision_config": vcfg.to_dict()})
     with open(os.path.join(out_dir, "config.json"), "w") as f:
         json.dump(cfg, f, indent=1, sort_keys=True, default=str)
     print("wrote", out_dir)

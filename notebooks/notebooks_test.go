@@ -166,3 +166,23 @@ func clip(s string) string {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestProblemsDetectsFailures: the checker catches what GoNB prints for a
+// panic and a failing %test, an error output, and a figure cell with no image.
+func TestProblemsDetectsFailures(t *testing.T) {
+	raw := `{"cells": [
+	 {"cell_type": "code", "source": "%%\npanic(1)", "outputs": [{"output_type": "stream", "name": "stderr", "text": ["panic: 1\n", "exit status 2\n"]}]},
+	 {"cell_type": "code", "source": "%test", "outputs": [{"output_type": "stream", "name": "stdout", "text": "--- FAIL: TestX (0.00s)\nFAIL\n"}]},
+	 {"cell_type": "code", "source": "x", "outputs": [{"output_type": "error", "ename": "ERROR", "evalue": "compile failed"}]},
+	 {"cell_type": "code", "source": "// expect: figure\n%%", "outputs": [{"output_type": "stream", "name": "stdout", "text": "no image"}]},
+	 {"cell_type": "code", "source": "// expect: figure\n%%", "outputs": [{"output_type": "display_data", "data": {"text/html": "<div><svg></svg></div>"}}]}
+	]}`
+	var nb notebook
+	if err := json.Unmarshal([]byte(raw), &nb); err != nil {
+		t.Fatal(err)
+	}
+	got := problems(nb)
+	if len(got) != 4 {
+		t.Fatalf("found %d problems, want 4 (cells 0-3):\n%s", len(got), strings.Join(got, "\n"))
+	}
+}

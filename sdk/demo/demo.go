@@ -1,0 +1,79 @@
+// Package demo assembles the "demo" preset: the real Qwen2 tokenizer
+// shipped in testdata/, a small nanoLLaVA-architecture model with random
+// weights (llava.Demo) and synthetic CV-Bench-format data, so that every
+// notebook and reproduce/ experiment runs in minutes on a CPU. Everything
+// made from it must say "random weights" and "synthetic data".
+package demo
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/visreft/visreft/sdk/cvbench"
+	"github.com/visreft/visreft/sdk/models/llava"
+	"github.com/visreft/visreft/sdk/tokenizer"
+)
+
+// Root is the visreft checkout (or module copy) this package was built
+// from: where testdata/ lives.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// TokenizerPath is the Qwen2 tokenizer.json (gzip) shipped for tests and demos.
+func TokenizerPath() string {
+	return filepath.Join(Root(), "testdata", "tokenizer", "qwen2", "tokenizer.json.gz")
+}
+
+// Tokenizer loads the shipped Qwen2 tokenizer.
+func Tokenizer() (*tokenizer.Tokenizer, error) { return tokenizer.Load(TokenizerPath()) }
+
+// Model is llava.Demo with random weights from seed and the real tokenizer.
+func Model(seed uint64) (*llava.Model, error) {
+	tok, err := Tokenizer()
+	if err != nil {
+		return nil, err
+	}
+	return llava.NewRandom(llava.Demo(), seed, tok)
+}
+
+// DataOptions size the synthetic data set of the demo preset.
+var DataOptions = cvbench.GenerateOptions{Seed: 1, ImageSize: 64,
+	Counts: cvbench.TaskCounts{Count: 40, Relation: 40, Depth: 40, Distance: 40}}
+
+// DataDir returns a folder holding the demo's synthetic CV-Bench-format
+// data, generating it on first use under the user cache folder
+// (VISREFT_CACHE overrides); generation is seeded, so it is the same data
+// on every machine.
+func DataDir() (string, error) {
+	base := os.Getenv("VISREFT_CACHE")
+	if base == "" {
+		c, err := os.UserCacheDir()
+		if err != nil {
+			c = os.TempDir()
+		}
+		base = filepath.Join(c, "visreft")
+	}
+	o := DataOptions
+	dir := filepath.Join(base, fmt.Sprintf("cvbench-synthetic-s%d-%d-%d-%d-%d-px%d", o.Seed,
+		o.Counts.Count, o.Counts.Relation, o.Counts.Depth, o.Counts.Distance, o.ImageSize))
+	if _, err := os.Stat(filepath.Join(dir, "test_3d.parquet")); err == nil {
+		return dir, nil
+	}
+	if err := cvbench.Generate(dir, o); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// Data loads the demo's synthetic data set.
+func Data() (*cvbench.Dataset, error) {
+	dir, err := DataDir()
+	if err != nil {
+		return nil, err
+	}
+	return cvbench.LoadDir(dir)
+}

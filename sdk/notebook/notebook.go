@@ -1,0 +1,123 @@
+// Package notebook shows visreft's results inline in a GoNB notebook and
+// falls back to plain text on a terminal, so the same call works in a
+// notebook cell, in reproduce/ and in tests.
+package notebook
+
+import (
+	"bytes"
+	"fmt"
+	"html"
+	"image"
+	"image/png"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/janpfeifer/gonb/gonbui"
+)
+
+// InNotebook reports whether the program runs under the GoNB kernel.
+func InNotebook() bool { return gonbui.IsNotebook }
+
+// Out is where the text fallbacks go (os.Stdout by default).
+var Out io.Writer = os.Stdout
+
+// Image shows an image inline (PNG) in a notebook; on a terminal it prints
+// its size.
+func Image(img image.Image, caption string) error {
+	if !InNotebook() {
+		b := img.Bounds()
+		_, err := fmt.Fprintf(Out, "[image %dx%d] %s\n", b.Dx(), b.Dy(), caption)
+		return err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return err
+	}
+	gonbui.DisplayPNG(buf.Bytes())
+	if caption != "" {
+		gonbui.DisplayHTML("<p>" + html.EscapeString(caption) + "</p>")
+	}
+	return nil
+}
+
+// SVG shows an SVG figure inline; on a terminal it prints its length.
+func SVG(svg []byte, caption string) {
+	if !InNotebook() {
+		fmt.Fprintf(Out, "[svg figure, %d bytes] %s\n", len(svg), caption)
+		return
+	}
+	gonbui.DisplaySVG(string(svg))
+	if caption != "" {
+		gonbui.DisplayHTML("<p>" + html.EscapeString(caption) + "</p>")
+	}
+}
+
+// Table shows rows under a header as an HTML table in a notebook and as
+// aligned text on a terminal.
+func Table(title string, header []string, rows [][]string) {
+	if !InNotebook() {
+		fmt.Fprint(Out, TextTable(title, header, rows))
+		return
+	}
+	var b strings.Builder
+	if title != "" {
+		b.WriteString("<p><b>" + html.EscapeString(title) + "</b></p>")
+	}
+	b.WriteString("<table><tr>")
+	for _, h := range header {
+		b.WriteString("<th>" + html.EscapeString(h) + "</th>")
+	}
+	b.WriteString("</tr>")
+	for _, r := range rows {
+		b.WriteString("<tr>")
+		for _, c := range r {
+			b.WriteString("<td>" + html.EscapeString(c) + "</td>")
+		}
+		b.WriteString("</tr>")
+	}
+	b.WriteString("</table>")
+	gonbui.DisplayHTML(b.String())
+}
+
+// TextTable renders a table as aligned text.
+func TextTable(title string, header []string, rows [][]string) string {
+	width := make([]int, len(header))
+	for i, h := range header {
+		width[i] = len([]rune(h))
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			if i < len(width) {
+				width[i] = max(width[i], len([]rune(c)))
+			}
+		}
+	}
+	var b strings.Builder
+	if title != "" {
+		b.WriteString(title + "\n")
+	}
+	line := func(cells []string) {
+		for i, c := range cells {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			pad := 0
+			if i < len(width) {
+				pad = width[i] - len([]rune(c))
+			}
+			b.WriteString(c + strings.Repeat(" ", pad))
+		}
+		b.WriteString("\n")
+	}
+	line(header)
+	sep := make([]string, len(header))
+	for i := range sep {
+		sep[i] = strings.Repeat("-", width[i])
+	}
+	line(sep)
+	for _, r := range rows {
+		line(r)
+	}
+	return b.String()
+}

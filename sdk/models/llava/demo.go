@@ -1,0 +1,71 @@
+package llava
+
+import (
+	"fmt"
+	"image"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/visreft/visreft/sdk/models/qwen2"
+	"github.com/visreft/visreft/sdk/models/siglip"
+	"github.com/visreft/visreft/sdk/nn"
+	"github.com/visreft/visreft/sdk/tokenizer"
+)
+
+// Demo is a small nanoLLaVA-architecture config for CPU demos and tests:
+// Qwen2's real vocabulary (so the real tokenizer works), a 64-wide 2-layer
+// decoder, and a 2-layer SigLIP on 32x32 images of 8x8 patches (16 image
+// tokens). With random weights it is an architecture, not a model: every
+// result made with it says so.
+func Demo() Config {
+	v := siglip.Config{HiddenSize: 48, IntermediateSize: 96, NumHiddenLayers: 3, NumAttentionHeads: 4,
+		NumChannels: 3, ImageSize: 32, PatchSize: 8, HiddenAct: "gelu_pytorch_tanh", LayerNormEps: 1e-6,
+		LayersKept: 2, Prefix: siglip.PrefixNanoLLaVA}
+	t := qwen2.NanoLLaVA()
+	t.HiddenSize, t.IntermediateSize, t.NumHiddenLayers = 64, 128, 2
+	t.NumAttentionHeads, t.NumKeyValueHeads = 4, 2
+	return Config{Config: t, MMHiddenSize: v.HiddenSize, MMProjectorType: "mlp2x_gelu",
+		MMVisionTower: "visreft-demo-random", Vision: v}
+}
+
+// NewRandom builds a model of config c with deterministic random weights
+// (frozen, as a loaded checkpoint is) and the given tokenizer.
+func NewRandom(c Config, seed uint64, tok *tokenizer.Tokenizer) (*Model, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	ctx := context.New()
+	if err := nn.InitRandom(ctx, Params(c), seed, 0.05, dtypes.Float32); err != nil {
+		return nil, err
+	}
+	for v := range ctx.IterVariables() {
+		v.SetTrainable(false)
+	}
+	img := NanoLLaVAImages()
+	img.Size = c.Vision.WithDefaults().ImageSize
+	return &Model{Config: c, Ctx: ctx, Tokenizer: tok, Images: img}, nil
+}
+
+// Answer asks the model one question about one image with nanoLLaVA's chat
+// prompt and returns its greedy answer (up to maxTokens, stopping at
+// <|im_end|>).
+func (m *Model) Answer(b backends.Backend, img image.Image, question string, maxTokens int) (string, error) {
+	s, err := Encode(m.Tokenizer, ChatPrompt(question), "")
+	if err != nil {
+		return "", err
+	}
+	bt, err := Layout([]Sample{s}, m.Config.Vision.WithDefaults().NumPatches(), 0)
+	if err != nil {
+		return "", err
+	}
+	var stop []int
+	if id, ok := m.Tokenizer.TokenID(EndOfTurn); ok {
+		stop = append(stop, id)
+	}
+	out, err := Generate(b, m, bt, m.Images.Batch(img), GenerateOptions{MaxNewTokens: maxTokens, StopIDs: stop})
+	if err != nil {
+		return "", fmt.Errorf("llava: answering %q: %w", question, err)
+	}
+	return m.Tokenizer.Decode(out[0], true), nil
+}

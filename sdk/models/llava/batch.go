@@ -123,3 +123,31 @@ func (b *Batch) add(sm Sample, s, numImage int) error {
 	b.TextIndex = append(b.TextIndex, textIdx)
 	return nil
 }
+
+// Targets lists, per row, the final-sequence positions whose next token is
+// a target, the target ids, and a validity mask, padded to the largest count
+// (or k, if larger): the inputs of TargetLogProbs. Computing logits only
+// there keeps the vocabulary-wide matmul off every other position.
+func (b Batch) Targets(k int) (pos, ids [][]int32, mask [][]bool) {
+	for _, m := range b.LabelMask {
+		n := 0
+		for _, v := range m {
+			if v {
+				n++
+			}
+		}
+		k = max(k, n)
+	}
+	for r, m := range b.LabelMask {
+		p, id, ok := make([]int32, k), make([]int32, k), make([]bool, k)
+		j := 0
+		for i, v := range m {
+			if v {
+				p[j], id[j], ok[j] = int32(i), b.Labels[r][i], true
+				j++
+			}
+		}
+		pos, ids, mask = append(pos, p), append(ids, id), append(mask, ok)
+	}
+	return pos, ids, mask
+}

@@ -43,23 +43,27 @@ type GenerateOptions struct {
 	DecodeExtra  func(step int) []any
 }
 
-// Generate continues a batch of prompts (a Layout of samples without
-// targets) with the key/value cache: one compiled prefill, one compiled
-// decode step. Returns the new ids of each row, stop id included.
-func Generate(b backends.Backend, m *Model, bt Batch, pixels *tensors.Tensor, opt GenerateOptions) ([][]int, error) {
+// Generator holds the compiled prefill and decode graphs of one model and
+// option set, so that repeated calls (an evaluation loop) compile once per
+// shape instead of once per call.
+type Generator struct {
+	m               *Model
+	opt             GenerateOptions
+	prefill, decode *context.Exec
+	nPre, nDec      int
+}
+
+// NewGenerator prepares generation with opt; the graphs compile on first use.
+// nPrefillExtra and nDecodeExtra are how many extra inputs the hook takes.
+func NewGenerator(b backends.Backend, m *Model, opt GenerateOptions, nPrefillExtra, nDecodeExtra int) *Generator {
 	if opt.DType == dtypes.InvalidDType {
 		opt.DType = dtypes.Float32
 	}
+	gen := &Generator{m: m, opt: opt, nPre: nPrefillExtra, nDec: nDecodeExtra}
 	c := m.Config.Config.WithDefaults()
-	batch, L := len(bt.Valid), bt.Length
-	maxLen := L + opt.MaxNewTokens
-	nl := c.NumHiddenLayers
-	zeros := tensors.FromShape(shapes.Make(opt.DType, batch, c.NumKeyValueHeads, maxLen, c.HeadDim))
-
-	// graphs: inputs [tokens..., writeAt, keyValid, extra..., caches...]
 	cacheOf := func(in []*Node, writeAt *Node) *qwen2.Cache {
 		cache := &qwen2.Cache{}
-		for l := range nl {
+		for l := range c.NumHiddenLayers {
 			cache.Layers = append(cache.Layers, qwen2.LayerCache{K: in[2*l], V: in[2*l+1], WriteAt: writeAt})
 		}
 		return cache
@@ -72,40 +76,59 @@ func Generate(b backends.Backend, m *Model, bt Batch, pixels *tensors.Tensor, op
 		}
 		return res
 	}
-	nPre := len(opt.PrefillExtra)
-	prefill := context.MustNewExec(b, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
+	// prefill inputs: pixels, text ids, gather, valid, positions, writeAt, keyValid, extra..., caches...
+	gen.prefill = context.MustNewExec(b, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
 		g := in[0].Graph()
 		inp := Inputs{Pixels: in[0], TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4]}
 		if opt.Hook != nil {
-			inp.Hook = opt.Hook(ctx, Prefill, in[7:7+nPre])
+			inp.Hook = opt.Hook(ctx, Prefill, in[7:7+gen.nPre])
 		}
-		cache := cacheOf(in[7+nPre:], in[5])
-		qIdx := Iota(g, shapes.Make(dtypes.Int32, batch, L), 1)
-		kIdx := Iota(g, shapes.Make(dtypes.Int32, batch, maxLen), 1)
+		cache := cacheOf(in[7+gen.nPre:], in[5])
+		qIdx := Iota(g, in[4].Shape(), 1)
+		kIdx := Iota(g, shapes.Make(dtypes.Int32, in[6].Shape().Dimensions...), 1)
 		out := qwen2.Decoder(ctx, m.Config.Config, qwen2.Input{Embeds: Embeds(ctx, m.Config, inp), Positions: inp.Positions,
 			Mask: nn.CausalPaddingMask(qIdx, kIdx, in[6]), Cache: cache, Hook: inp.Hook})
 		return outputs(qwen2.LMHead(ctx, m.Config.Config, out.Final), cache)
 	})
-	defer prefill.Finalize()
-	nDec := 0
-	if opt.DecodeExtra != nil {
-		nDec = len(opt.DecodeExtra(0))
-	}
-	decode := context.MustNewExec(b, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
+	// decode inputs: token, position, writeAt, keyValid, extra..., caches...
+	gen.decode = context.MustNewExec(b, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
 		g := in[0].Graph()
 		var hook qwen2.Hook
 		if opt.Hook != nil {
-			hook = opt.Hook(ctx, Decode, in[4:4+nDec])
+			hook = opt.Hook(ctx, Decode, in[4:4+gen.nDec])
 		}
-		cache := cacheOf(in[4+nDec:], in[2])
-		qIdx := Add(Iota(g, shapes.Make(dtypes.Int32, batch, 1), 1), ConvertDType(in[2], dtypes.Int32))
-		kIdx := Iota(g, shapes.Make(dtypes.Int32, batch, maxLen), 1)
+		cache := cacheOf(in[4+gen.nDec:], in[2])
+		qIdx := Add(Iota(g, in[1].Shape(), 1), ConvertDType(in[2], dtypes.Int32))
+		kIdx := Iota(g, shapes.Make(dtypes.Int32, in[3].Shape().Dimensions...), 1)
 		out := qwen2.Decoder(ctx, m.Config.Config, qwen2.Input{Embeds: qwen2.Embed(ctx, m.Config.Config, in[0], opt.DType),
 			Positions: in[1], Mask: nn.CausalPaddingMask(qIdx, kIdx, in[3]), Cache: cache, Hook: hook})
 		return outputs(qwen2.LMHead(ctx, m.Config.Config, out.Final), cache)
 	})
-	defer decode.Finalize()
+	return gen
+}
 
+// Close frees the compiled graphs.
+func (gen *Generator) Close() { gen.prefill.Finalize(); gen.decode.Finalize() }
+
+// Generate continues a batch of prompts (a Layout of samples without
+// targets) with the key/value cache: one compiled prefill, one compiled
+// decode step. Returns the new ids of each row, stop id included.
+func Generate(b backends.Backend, m *Model, bt Batch, pixels *tensors.Tensor, opt GenerateOptions) ([][]int, error) {
+	nDec := 0
+	if opt.DecodeExtra != nil {
+		nDec = len(opt.DecodeExtra(0))
+	}
+	gen := NewGenerator(b, m, opt, len(opt.PrefillExtra), nDec)
+	defer gen.Close()
+	return gen.Run(bt, pixels, opt.PrefillExtra)
+}
+
+// Run generates for one batch; prefillExtra are the hook's inputs for it.
+func (gen *Generator) Run(bt Batch, pixels *tensors.Tensor, prefillExtra []any) ([][]int, error) {
+	opt, c := gen.opt, gen.m.Config.Config.WithDefaults()
+	batch, L := len(bt.Valid), bt.Length
+	maxLen := L + opt.MaxNewTokens
+	zeros := tensors.FromShape(shapes.Make(opt.DType, batch, c.NumKeyValueHeads, maxLen, c.HeadDim))
 	keyValid := make([][]bool, batch)
 	nextPos := make([]int32, batch)
 	for i := range batch {
@@ -113,12 +136,12 @@ func Generate(b backends.Backend, m *Model, bt Batch, pixels *tensors.Tensor, op
 		copy(keyValid[i], bt.Valid[i])
 		nextPos[i] = bt.Positions[i][L-1] + 1
 	}
-	caches := make([]any, 2*nl)
+	caches := make([]any, 2*c.NumHiddenLayers)
 	for i := range caches {
 		caches[i] = zeros
 	}
-	args := append([]any{pixels, bt.TextIDs, bt.Gather, bt.Valid, bt.Positions, int32(0), keyValid}, opt.PrefillExtra...)
-	out, err := prefill.Exec(append(args, caches...)...)
+	args := append([]any{pixels, bt.TextIDs, bt.Gather, bt.Valid, bt.Positions, int32(0), keyValid}, prefillExtra...)
+	out, err := gen.prefill.Exec(append(args, caches...)...)
 	if err != nil {
 		return nil, fmt.Errorf("llava: prefill: %w", err)
 	}
@@ -152,7 +175,7 @@ func Generate(b backends.Backend, m *Model, bt Batch, pixels *tensors.Tensor, op
 		if opt.DecodeExtra != nil {
 			args = append(args, opt.DecodeExtra(step)...)
 		}
-		if out, err = decode.Exec(append(args, caches...)...); err != nil {
+		if out, err = gen.decode.Exec(append(args, caches...)...); err != nil {
 			return nil, fmt.Errorf("llava: decode step %d: %w", step, err)
 		}
 	}

@@ -15,7 +15,7 @@ func TestParseChoice(t *testing.T) {
 		{"yellow sphere", two, 1}, {"The yellow sphere is closer.", two, 1},
 		{"(E)", four, -1}, {"", four, -1}, {"I am not sure", two, -1},
 		{"A or B", two, -1}, {"green cone and yellow sphere", two, -1},
-		{"a", two, 0}, // a bare lower-case letter is an answer
+		{"a", two, 0},             // a bare lower-case letter is an answer
 		{"It is a cone", two, -1}, // but the article "a" inside a sentence is not
 	}
 	for _, c := range cases {

@@ -52,15 +52,21 @@ func Embeds(ctx *context.Context, c Config, in Inputs) *Node {
 	return Reshape(Gather(flat, idx), b, L, hidden)
 }
 
-// Forward runs the whole model on a batch and returns the decoder's output
-// and the logits [b, L, vocab].
-func Forward(ctx *context.Context, c Config, in Inputs) (qwen2.Output, *Node) {
+// ForwardHidden runs the whole model up to the decoder's final norm (no
+// logits): for losses and scores that need logits at a few positions only.
+func ForwardHidden(ctx *context.Context, c Config, in Inputs) qwen2.Output {
 	idx := Iota(in.Valid.Graph(), in.Positions.Shape(), 1)
-	out := qwen2.Decoder(ctx, c.Config, qwen2.Input{
+	return qwen2.Decoder(ctx, c.Config, qwen2.Input{
 		Embeds:    Embeds(ctx, c, in),
 		Positions: in.Positions,
 		Mask:      nn.CausalPaddingMask(idx, idx, in.Valid),
 		Hook:      in.Hook,
 	})
+}
+
+// Forward runs the whole model on a batch and returns the decoder's output
+// and the logits [b, L, vocab].
+func Forward(ctx *context.Context, c Config, in Inputs) (qwen2.Output, *Node) {
+	out := ForwardHidden(ctx, c, in)
 	return out, qwen2.LMHead(ctx, c.Config, out.Final)
 }

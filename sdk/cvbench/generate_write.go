@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/visreft/visreft/sdk/fsutil"
 )
 
 // parquetImage is the Hugging Face Image feature's storage: struct{bytes, path}.
@@ -90,52 +91,19 @@ func toJSONLRow(e Example) jsonlRow {
 	return row
 }
 
-// atomicFile is a file written under a temporary name in its final folder
-// and renamed into place by commit.
-type atomicFile struct {
-	*os.File
-	final string
-}
-
-func createAtomic(path string) (*atomicFile, error) {
+// createAtomic starts an atomic write of path (sdk/fsutil), creating its folder.
+func createAtomic(path string) (*fsutil.File, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return nil, err
-	}
-	return &atomicFile{File: f, final: path}, nil
-}
-
-func (a *atomicFile) commit() error {
-	if err := a.Close(); err != nil {
-		os.Remove(a.Name())
-		return err
-	}
-	if err := os.Chmod(a.Name(), 0o644); err != nil {
-		os.Remove(a.Name())
-		return err
-	}
-	return os.Rename(a.Name(), a.final)
-}
-
-// abort drops the temporary file; safe after commit.
-func (a *atomicFile) abort() {
-	a.Close()
-	os.Remove(a.Name())
+	return fsutil.Create(path)
 }
 
 func writeAtomic(path string, data []byte) error {
-	f, err := createAtomic(path)
-	if err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.abort()
-		return err
-	}
-	return f.commit()
+	return fsutil.WriteFile(path, data)
 }
 
 // genBatch is how many rows are drawn between writes: it bounds memory.
@@ -146,14 +114,14 @@ const genBatch = 64
 // into place last, so a reader never sees a row whose image is missing.
 func writeType(dir string, i int, specs []spec, o GenerateOptions) (err error) {
 	fail := func(e error) error { return fmt.Errorf("cvbench: generate: %w", e) }
-	var pqFile, jsFile *atomicFile
+	var pqFile, jsFile *fsutil.File
 	var pw *parquet.GenericWriter[parquetRow]
 	var jw *bufio.Writer
 	if o.Form != FormJSONL {
 		if pqFile, err = createAtomic(filepath.Join(dir, ParquetFiles[i])); err != nil {
 			return fail(err)
 		}
-		defer pqFile.abort()
+		defer pqFile.Abort()
 		pw = parquet.NewGenericWriter[parquetRow](pqFile,
 			parquet.Compression(&parquet.Snappy),
 			parquet.MaxRowsPerRowGroup(100),
@@ -165,7 +133,7 @@ func writeType(dir string, i int, specs []spec, o GenerateOptions) (err error) {
 		if jsFile, err = createAtomic(filepath.Join(dir, JSONLFiles[i])); err != nil {
 			return fail(err)
 		}
-		defer jsFile.abort()
+		defer jsFile.Abort()
 		jw = bufio.NewWriter(jsFile)
 	}
 	enc := json.NewEncoder(jw)
@@ -195,7 +163,7 @@ func writeType(dir string, i int, specs []spec, o GenerateOptions) (err error) {
 		if err := pw.Close(); err != nil {
 			return fail(err)
 		}
-		if err := pqFile.commit(); err != nil {
+		if err := pqFile.Commit(); err != nil {
 			return fail(err)
 		}
 	}
@@ -203,7 +171,7 @@ func writeType(dir string, i int, specs []spec, o GenerateOptions) (err error) {
 		if err := jw.Flush(); err != nil {
 			return fail(err)
 		}
-		if err := jsFile.commit(); err != nil {
+		if err := jsFile.Commit(); err != nil {
 			return fail(err)
 		}
 	}

@@ -59,7 +59,7 @@ type Prediction struct {
 type Result struct {
 	Mode        string         `json:"mode"`
 	Predictions []Prediction   `json:"predictions"`
-	Scores      cvbench.Scores `json:"scores"`
+	Scores      cvbench.Scores `json:"-"` // see Summary; WriteJSON writes it NaN-safe
 	Confusion   [][]int        `json:"confusion"`
 }
 

@@ -1,7 +1,11 @@
 package eval
 
 import (
+	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/visreft/visreft/sdk/backend"
@@ -96,5 +100,41 @@ func TestGenerateModeParsesAnswers(t *testing.T) {
 		if want := ParseChoice(p.Generated, ds.Examples[i].Choices); p.Predicted != want {
 			t.Errorf("example %d: predicted %d, parse gives %d", i, p.Predicted, want)
 		}
+	}
+}
+
+func TestWriteResults(t *testing.T) {
+	xs := []cvbench.Example{
+		{Idx: 1, Type: "2D", Task: "Count", Source: cvbench.SourceCOCO, Choices: []string{"1", "2"}, Answer: "(A)"},
+		{Idx: 2, Type: "3D", Task: "Depth", Source: cvbench.SourceOmni3D, Choices: []string{"x", "y"}, Answer: "(B)"},
+	}
+	preds := []Prediction{newPrediction(xs[0]), newPrediction(xs[1])}
+	preds[0].Predicted, preds[0].Correct = 0, true
+	preds[1].Predicted = 0
+	r, err := summarize(xs, preds, Likelihood)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := r.WriteJSON(filepath.Join(dir, "r.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteCSV(filepath.Join(dir, "r.csv")); err != nil {
+		t.Fatal(err)
+	}
+	var back jsonResult
+	data, _ := os.ReadFile(filepath.Join(dir, "r.json"))
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if *back.Summary["accuracy"] != 50 || back.Summary["acc_2d"] != nil || *back.Summary["acc_3d"] != 0 {
+		t.Errorf("summary %v", back.Summary) // 2D needs ADE20K and COCO: NaN -> null
+	}
+	if back.Confusion[0][0] != 1 || back.Confusion[1][0] != 1 {
+		t.Errorf("confusion %v", back.Confusion)
+	}
+	csvData, _ := os.ReadFile(filepath.Join(dir, "r.csv"))
+	if lines := strings.Count(string(csvData), "\n"); lines != 3 {
+		t.Errorf("csv has %d lines, want header + 2", lines)
 	}
 }

@@ -1,7 +1,6 @@
 package safetensors
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -9,10 +8,10 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
+
+	"github.com/visreft/visreft/sdk/fsutil"
 )
 
 // Tensor is one tensor to write: its bytes come from Data or, for tensors
@@ -216,52 +215,15 @@ func Write(path string, tensors []Tensor, metadata map[string]string) error {
 	})
 }
 
-// writeAtomic writes path through fill via temp file, fsync and rename.
-func writeAtomic(path string, fill func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return &Error{File: path, Err: fmt.Errorf("creating temp file: %w", err)}
-	}
-	closed := false
-	defer func() {
-		if err != nil {
-			if !closed {
-				tmp.Close()
-			}
-			os.Remove(tmp.Name())
+// writeAtomic writes path through fill atomically (sdk/fsutil), with
+// errors naming the file.
+func writeAtomic(path string, fill func(io.Writer) error) error {
+	if err := fsutil.WriteWith(path, fill); err != nil {
+		var se *Error
+		if errors.As(err, &se) {
+			return err
 		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err = fill(bw); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return &Error{File: path, Err: fmt.Errorf("writing: %w", err)}
-	}
-	mode := os.FileMode(0o644)
-	if st, e := os.Stat(path); e == nil {
-		mode = st.Mode().Perm()
-	}
-	if err = tmp.Chmod(mode); err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	closed = true
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
 		return &Error{File: path, Err: err}
-	}
-	if d, e := os.Open(dir); e == nil { // persist the rename; best effort
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

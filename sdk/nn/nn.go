@@ -86,6 +86,14 @@ func loraDelta(ctx *context.Context, x *Node, r, out int) *Node {
 	in := x.Shape().Dimensions[x.Rank()-1]
 	a := Weight(ctx, x.Graph(), LoRAAName, x.DType(), r, in)
 	b := Weight(ctx, x.Graph(), LoRABName, x.DType(), out, r)
+	// PEFT's lora_dropout: inverted dropout on the LoRA path's input only,
+	// while training; sdk/lora sets the rate ("lora_dropout" = lora.DropoutKey)
+	// in the module's scope, and the mask comes from the context's RNG.
+	if p := context.GetParamOr(ctx, "lora_dropout", 0.0); p > 0 && ctx.IsTraining(x.Graph()) {
+		u := ctx.RandomUniform(x.Graph(), shapes.Make(dtypes.Float32, x.Shape().Dimensions...))
+		keep := ConvertDType(GreaterOrEqual(u, Scalar(x.Graph(), dtypes.Float32, p)), x.DType())
+		x = MulScalar(Mul(x, keep), 1/(1-p))
+	}
 	h := DotGeneral(x, []int{x.Rank() - 1}, nil, a, []int{1}, nil)
 	h = DotGeneral(h, []int{h.Rank() - 1}, nil, b, []int{1}, nil)
 	return MulScalar(h, context.GetParamOr(ctx, LoRAScaleKey, 1.0))

@@ -49,7 +49,7 @@ func Decoder(ctx *context.Context, c Config, in Input) Output {
 		if in.Cache != nil {
 			lc = &in.Cache.Layers[i]
 		}
-		h = block(layers.In(strconv.Itoa(i)), c, h, cos, sin, in.Mask, lc)
+		h = Block(layers.In(strconv.Itoa(i)), c, h, cos, sin, in.Mask, lc)
 		if in.Hook != nil {
 			h = in.Hook(i, h)
 		}
@@ -71,9 +71,11 @@ func LMHead(ctx *context.Context, c Config, h *Node) *Node {
 	return DotGeneral(h, []int{h.Rank() - 1}, nil, w, []int{1}, nil)
 }
 
-// block is Qwen2DecoderLayer: pre-norm attention and pre-norm SwiGLU MLP,
-// each added to the residual stream.
-func block(ctx *context.Context, c Config, x, cos, sin, mask *Node, lc *LayerCache) *Node {
+// Block is Qwen2DecoderLayer: pre-norm attention and pre-norm SwiGLU MLP,
+// each added to the residual stream. ctx is the layer's scope
+// (model.layers.N); cos, sin come from nn.RoPECosSin; lc is nil without a
+// cache. Exported for per-block recompute (sdk/train's staged trainer).
+func Block(ctx *context.Context, c Config, x, cos, sin, mask *Node, lc *LayerCache) *Node {
 	a := nn.RMSNorm(ctx.In("input_layernorm"), x, c.RMSNormEps)
 	x = Add(x, attention(ctx.In("self_attn"), c, a, cos, sin, mask, lc))
 	m := nn.RMSNorm(ctx.In("post_attention_layernorm"), x, c.RMSNormEps)

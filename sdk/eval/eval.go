@@ -137,7 +137,7 @@ func encode(m *llava.Model, x cvbench.Example, o cvbench.PromptOptions, target s
 // lengthBucket rounds sequence lengths up so the number of compiled shapes stays small.
 func lengthBucket(n int) int { return (n + 15) / 16 * 16 }
 
-// run lays out one batch of samples, padded to size rows (repeating the
+// layout lays out one batch of samples, padded to size rows (repeating the
 // first) so every call has the same batch dimension.
 func layout(m *llava.Model, ss []sample, size int) (llava.Batch, []image.Image, error) {
 	for len(ss) < size {
@@ -150,9 +150,9 @@ func layout(m *llava.Model, ss []sample, size int) (llava.Batch, []image.Image, 
 	for _, s := range ss {
 		samples = append(samples, s.s)
 		imgs = append(imgs, s.img)
-		longest = max(longest, len(s.s.IDs)-1+n)
+		longest = max(longest, len(s.s.IDs))
 	}
-	bt, err := llava.Layout(samples, n, lengthBucket(longest))
+	bt, err := llava.LayoutWidth(samples, n, lengthBucket(longest)-1+n, lengthBucket(longest))
 	return bt, imgs, err
 }
 

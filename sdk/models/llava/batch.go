@@ -34,8 +34,14 @@ type Batch struct {
 // ImageToken and left-pads to the longest sample, or to minLen if longer
 // (length buckets bound the number of compiled shapes).
 func Layout(samples []Sample, numImage, minLen int) (Batch, error) {
+	return LayoutWidth(samples, numImage, minLen, 0)
+}
+
+// LayoutWidth is Layout with TextIDs at least minText wide, so that a
+// batch's shapes depend only on (minLen, minText) buckets.
+func LayoutWidth(samples []Sample, numImage, minLen, minText int) (Batch, error) {
 	b := Batch{Length: minLen}
-	s := 0
+	s := minText
 	for i, sm := range samples {
 		n := 0
 		for _, id := range sm.IDs {

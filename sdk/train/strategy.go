@@ -109,3 +109,13 @@ func newDecayRule(c Config) (decayRule, error) {
 func (d decayRule) decays(name string) bool {
 	return d.on && !anyMatch(d.skip, strings.ToLower(name))
 }
+
+// Trains reports whether the strategy trains the variable with this Hugging
+// Face name (e.g. to count a method's parameters from a config alone).
+func (s Strategy) Trains(name string) (bool, error) {
+	m, err := s.matcher()
+	if err != nil {
+		return false, err
+	}
+	return m.trains(name), nil
+}

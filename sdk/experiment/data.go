@@ -1,0 +1,107 @@
+package experiment
+
+import (
+	"fmt"
+	"image"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/visreft/visreft/sdk/cvbench"
+	"github.com/visreft/visreft/sdk/models/llava"
+)
+
+// maxTargets bounds the answer tokens per example ("(C)" and <|im_end|>
+// take 3 or 4): a fixed width keeps the loss inputs' shape constant.
+const maxTargets = 8
+
+// source feeds CV-Bench examples to the trainer as nanoLLaVA batches:
+// pixels (or cached image features), the spliced layout, the answer
+// targets and the Steer's inputs. It implements train.Source.
+type source struct {
+	m        *llava.Model
+	samples  []llava.Sample
+	images   []func() (image.Image, error)
+	steer    llava.Steer
+	nImage   int
+	features *FeatureCache // nil: pixels go through the vision tower every step
+}
+
+// newSource encodes every example once (prompt and target tokens).
+func newSource(m *llava.Model, xs []cvbench.Example, prompt cvbench.PromptOptions, steer llava.Steer, fc *FeatureCache) (*source, error) {
+	s := &source{m: m, steer: steer, nImage: m.Config.Vision.WithDefaults().NumPatches(), features: fc}
+	for _, x := range xs {
+		sm, err := encodeExample(m, x, prompt, true)
+		if err != nil {
+			return nil, fmt.Errorf("experiment: example %d: %w", x.Idx, err)
+		}
+		s.samples = append(s.samples, sm)
+		s.images = append(s.images, x.Image)
+	}
+	return s, nil
+}
+
+// encodeExample renders x for nanoLLaVA, with its answer as target when asked.
+func encodeExample(m *llava.Model, x cvbench.Example, prompt cvbench.PromptOptions, withTarget bool) (llava.Sample, error) {
+	prompt.ImageToken = cvbench.ImagePlaceholder
+	r := x.Render(prompt)
+	target := ""
+	if withTarget {
+		target = r.Target + r.EndOfTurn
+	}
+	return llava.Encode(m.Tokenizer, r.Prompt, target)
+}
+
+func (s *source) Len() int { return len(s.samples) }
+
+// Length is the spliced length; the text width rides on it (see Batch).
+func (s *source) Length(i int) int { return len(s.samples[i].IDs) - 1 + s.nImage }
+
+// Batch lays examples idx out in rows rows of seqLen positions; padding
+// rows repeat the first example without targets, adding nothing to the loss.
+// Inputs: [pixels or features, text ids, gather, valid, positions,
+// target pos, target ids, target mask, steer inputs...].
+func (s *source) Batch(idx []int, rows, seqLen int) ([]any, error) {
+	var samples []llava.Sample
+	var imgs []int
+	for r := range rows {
+		i := idx[min(r, len(idx)-1)]
+		sm := s.samples[i]
+		if r >= len(idx) {
+			sm = llava.Sample{IDs: sm.IDs, PromptLen: sm.PromptLen}
+		}
+		samples, imgs = append(samples, sm), append(imgs, i)
+	}
+	bt, err := llava.LayoutWidth(samples, s.nImage, seqLen, seqLen+1-s.nImage)
+	if err != nil {
+		return nil, err
+	}
+	vision, err := s.visionInput(imgs)
+	if err != nil {
+		return nil, err
+	}
+	pos, ids, mask := bt.Targets(maxTargets)
+	args := []any{vision, bt.TextIDs, bt.Gather, bt.Valid, bt.Positions, pos, ids, mask}
+	if s.steer != nil {
+		extra, err := s.steer.Inputs(bt)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, extra...)
+	}
+	return args, nil
+}
+
+// visionInput is the batch's pixels, or its cached image features.
+func (s *source) visionInput(idx []int) (*tensors.Tensor, error) {
+	if s.features != nil {
+		return s.features.Batch(idx)
+	}
+	imgs := make([]image.Image, len(idx))
+	for j, i := range idx {
+		img, err := s.images[i]()
+		if err != nil {
+			return nil, err
+		}
+		imgs[j] = img
+	}
+	return s.m.Images.Batch(imgs...), nil
+}

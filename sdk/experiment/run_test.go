@@ -1,0 +1,112 @@
+package experiment
+
+import (
+	gocontext "context"
+	"io"
+	"testing"
+
+	"github.com/visreft/visreft/sdk/backend"
+	"github.com/visreft/visreft/sdk/cvbench"
+	"github.com/visreft/visreft/sdk/demo"
+	"github.com/visreft/visreft/sdk/eval"
+	"github.com/visreft/visreft/sdk/models/llava"
+)
+
+// alwaysA rewrites examples so the correct choice is always the first: a
+// task learnable from the prompt alone, on which an untrained model sits at
+// chance. It checks the whole loop (data, loss, strategy, steer, eval) has
+// an effect, not that the demo model can see.
+func alwaysA(xs []cvbench.Example) []cvbench.Example {
+	out := make([]cvbench.Example, len(xs))
+	for i, x := range xs {
+		k := x.AnswerIndex()
+		ch := append([]string{}, x.Choices...)
+		ch[0], ch[k] = ch[k], ch[0]
+		x.Choices, x.Answer = ch, "(A)"
+		x.Prompt = x.Question + " Select from the following choices."
+		for j, c := range ch {
+			x.Prompt += "\n" + cvbench.Letter(j) + " " + c
+		}
+		out[i] = x
+	}
+	return out
+}
+
+func smallRun(t *testing.T, m Method) (*Result, float64) {
+	t.Helper()
+	t.Setenv("VISREFT_CACHE", t.TempDir())
+	ds, err := demo.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var two []cvbench.Example // 2-choice tasks: chance is 50 %
+	for _, x := range ds.Examples {
+		if len(x.Choices) == 2 {
+			two = append(two, x)
+		}
+	}
+	xs := alwaysA(two)
+	d := Data{Train: xs[:32], Val: xs[96:120]}
+	b, err := backend.NewFromConfig(backend.CPUConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newModel := func() (*llava.Model, error) { return demo.Model(1) }
+	base, err := newModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := eval.Evaluate(b, base, d.Val, eval.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Train.Progress, m.Train.Epochs, m.Train.BatchSize, m.Train.LR = io.Discard, 3, 4, 1e-2
+	res, err := Run(gocontext.Background(), b, newModel, d, m, Options{EvalTrain: 8, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, before.Summary()["accuracy"]
+}
+
+func checkLearned(t *testing.T, res *Result, before float64) {
+	t.Helper()
+	n := len(res.Losses)
+	first, last := mean(res.Losses[:3]), mean(res.Losses[n-3:])
+	t.Logf("%s: %d steps, loss %.3f -> %.3f, val accuracy %.1f %% -> %.1f %%, train accuracy %.1f %%, %.1f examples/s",
+		res.Method, n, first, last, before, res.ValAccuracy, res.TrainAccuracy, res.ExamplesPerSec)
+	if !(last < first) {
+		t.Errorf("loss did not fall: %.3f -> %.3f", first, last)
+	}
+	if !(res.ValAccuracy > before) {
+		t.Errorf("validation accuracy %.1f %% does not beat the untrained model's %.1f %%", res.ValAccuracy, before)
+	}
+	if !res.Synthetic {
+		t.Error("result on synthetic data is not marked synthetic")
+	}
+}
+
+func mean(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+func TestReFTLearns(t *testing.T) {
+	res, before := smallRun(t, PaperReFT(4, "all"))
+	checkLearned(t, res, before)
+	if res.TrainableParams != 2*(2*64*4+4) {
+		t.Errorf("trainable %d", res.TrainableParams)
+	}
+}
+
+func TestLoRALearns(t *testing.T) {
+	res, before := smallRun(t, PaperLoRA())
+	checkLearned(t, res, before)
+}
+
+func TestFullLearns(t *testing.T) {
+	res, before := smallRun(t, PaperFull())
+	checkLearned(t, res, before)
+}

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(&experiment{name: "env", summary: "which backend and device visreft computes on; runs one graph there",
+	register(&command{name: "env", summary: "which backend and device visreft computes on; runs one graph there",
 		plan: "choose the backend (GOMLX_BACKEND, CUDA plugin discovery, pure Go), run a matmul and its gradient, print timings",
 		run:  runEnv})
 }

@@ -16,8 +16,8 @@ import (
 	"strings"
 )
 
-// experiment is one subcommand.
-type experiment struct {
+// command is one subcommand: an experiment or a utility (env).
+type command struct {
 	name, summary string
 	run           func(opts options) error // nil: planned, not built yet
 	plan          string                   // what it will do, printed by -dry-run and while run is nil
@@ -32,9 +32,9 @@ type options struct {
 	dryRun  bool   // print the plan only
 }
 
-var experiments = map[string]*experiment{}
+var experiments = map[string]*command{}
 
-func register(e *experiment) { experiments[e.name] = e }
+func register(e *command) { experiments[e.name] = e }
 
 // errNotBuilt marks an experiment whose code has not landed yet.
 var errNotBuilt = errors.New("not built yet")
@@ -73,7 +73,7 @@ func main() {
 	}
 }
 
-func runExperiment(e *experiment, o options) error {
+func runExperiment(e *command, o options) error {
 	if o.dryRun || e.run == nil {
 		fmt.Printf("%s (preset %s): %s\n", e.name, o.preset, e.plan)
 		if e.run == nil && !o.dryRun {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -27,5 +29,24 @@ func TestPlannedExperimentsSayNotBuilt(t *testing.T) {
 		if err := runExperiment(e, options{preset: "demo", dryRun: true}); err != nil {
 			t.Errorf("dry run of %s: %v", name, err)
 		}
+	}
+}
+
+func TestParamsMatchesPaper(t *testing.T) {
+	dir := t.TempDir()
+	if err := runParams(options{preset: "demo", results: dir}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := table4()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if !r.Match {
+			t.Errorf("%s: %s %% vs the paper's %s %%", r.Method, r.Printed, r.Paper)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "params.csv")); err != nil {
+		t.Error(err)
 	}
 }

@@ -6,16 +6,16 @@ func init() {
 	register(&command{name: "params", summary: "Table 4: trainable share of parameters, ReFT vs LoRA vs full", run: runParams,
 		plan: "count parameters of nanoLLaVA from its config (no weights needed) for LoReFT r4 on 24 layers, " +
 			"LoRA r8 on attention, full LLM+projector; compare with the paper's 0.019 / 0.17 / 60.99 %"})
-	register(&command{name: "methods", summary: "Table 5: validation accuracy of ReFT, LoRA and full fine-tuning",
+	register(&command{name: "methods", summary: "Table 5: validation accuracy of ReFT, LoRA and full fine-tuning", run: runMethods,
 		plan: "train each method 1 epoch (lr 1e-3, batch 1, AdamW) on the 80 % train split and report validation accuracy"})
-	register(&command{name: "rank", summary: "Figure 4: accuracy vs LoReFT rank 4..14",
+	register(&command{name: "rank", summary: "Figure 4: accuracy vs LoReFT rank 4..14", run: runRank,
 		plan: "sweep LoReFT rank 4..14 on all layers; plot train and validation accuracy"})
-	register(&command{name: "layers", summary: "Figure 5: accuracy vs lowest intervened layer",
+	register(&command{name: "layers", summary: "Figure 5: accuracy vs lowest intervened layer", run: runLayers,
 		plan: "rank 6, layers {k..23} for k = 23 down to 0; plot train and validation accuracy"})
-	register(&command{name: "example", summary: "Figure 1: one question, base answer vs ReFT answer",
+	register(&command{name: "example", summary: "Figure 1: one question, base answer vs ReFT answer", run: runExample,
 		plan: "answer one depth question with the base model and the ReFT model; render the image with both answers"})
 	register(&command{name: "bench", summary: "training speed and memory of ReFT, LoRA and full fine-tuning",
 		plan: "examples/s, peak memory and MFU per method on CV-Bench-shaped inputs (729 image + ~60 text tokens)"})
-	register(&command{name: "all", summary: "params, methods, rank, layers and example in turn",
+	register(&command{name: "all", summary: "params, methods, rank, layers and example in turn", run: runAll,
 		plan: "run params, methods, rank, layers and example; write results/ and plots/"})
 }

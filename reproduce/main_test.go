@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+
+	"github.com/visreft/visreft/sdk/paper"
 	"testing"
 )
 
@@ -34,10 +36,10 @@ func TestPlannedExperimentsSayNotBuilt(t *testing.T) {
 
 func TestParamsMatchesPaper(t *testing.T) {
 	dir := t.TempDir()
-	if err := runParams(options{preset: "demo", results: dir}); err != nil {
+	if err := runParams(options{preset: "demo", results: dir, plots: dir}); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := table4()
+	rows, err := paper.Table4()
 	if err != nil {
 		t.Fatal(err)
 	}

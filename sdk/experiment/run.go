@@ -54,6 +54,9 @@ type Result struct {
 	Compiles        int                `json:"compiles"`
 	Synthetic       bool               `json:"synthetic"`
 	ValResult       *eval.Result       `json:"-"`
+	// Model and Steer are the trained model, to generate with or save.
+	Model *llava.Model `json:"-"`
+	Steer llava.Steer  `json:"-"`
 }
 
 // Run trains method m on a fresh model from newModel over d.Train and
@@ -124,6 +127,7 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 		res.TrainAccuracy = tr.Summary()["accuracy"]
 	}
 	res.EvalSeconds = time.Since(start).Seconds()
+	res.Model, res.Steer = model, steer
 	return res, nil
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/models/siglip"
@@ -51,6 +52,12 @@ func NewRandom(c Config, seed uint64, tok *tokenizer.Tokenizer) (*Model, error) 
 // prompt and returns its greedy answer (up to maxTokens, stopping at
 // <|im_end|>).
 func (m *Model) Answer(b backends.Backend, img image.Image, question string, maxTokens int) (string, error) {
+	return m.AnswerWith(b, img, question, maxTokens, nil)
+}
+
+// AnswerWith is Answer with a Steer (e.g. trained ReFT interventions)
+// applied to the prompt, as pyreft does during generation.
+func (m *Model) AnswerWith(b backends.Backend, img image.Image, question string, maxTokens int, steer Steer) (string, error) {
 	s, err := Encode(m.Tokenizer, ChatPrompt(question), "")
 	if err != nil {
 		return "", err
@@ -63,7 +70,19 @@ func (m *Model) Answer(b backends.Backend, img image.Image, question string, max
 	if id, ok := m.Tokenizer.TokenID(EndOfTurn); ok {
 		stop = append(stop, id)
 	}
-	out, err := Generate(b, m, bt, m.Images.Batch(img), GenerateOptions{MaxNewTokens: maxTokens, StopIDs: stop})
+	opt := GenerateOptions{MaxNewTokens: maxTokens, StopIDs: stop}
+	if steer != nil {
+		if opt.PrefillExtra, err = steer.Inputs(bt); err != nil {
+			return "", err
+		}
+		opt.Hook = func(ctx *context.Context, phase Phase, extra []*Node) qwen2.Hook {
+			if phase != Prefill {
+				return nil
+			}
+			return steer.Hook(ctx, extra)
+		}
+	}
+	out, err := Generate(b, m, bt, m.Images.Batch(img), opt)
 	if err != nil {
 		return "", fmt.Errorf("llava: answering %q: %w", question, err)
 	}

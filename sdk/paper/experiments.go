@@ -1,0 +1,132 @@
+package paper
+
+import (
+	"fmt"
+
+	"github.com/visreft/visreft/sdk/experiment"
+	"github.com/visreft/visreft/sdk/models/llava"
+	"github.com/visreft/visreft/sdk/plot"
+)
+
+// ParamRow is one line of Table 4.
+type ParamRow struct {
+	Method       string  `json:"method"`
+	Trainable    int64   `json:"trainable_params"`
+	Total        int64   `json:"total_params"`
+	SharePercent float64 `json:"share_percent"`
+	Paper        string  `json:"paper_percent"`
+	Printed      string  `json:"ours_at_paper_precision"`
+	Match        bool    `json:"match"`
+}
+
+// Table4 computes each paper method's trainable share of nanoLLaVA from its
+// config alone (no weights, no GPU) and compares it with the paper's
+// printed value at its precision.
+func Table4() ([]ParamRow, error) {
+	c := llava.NanoLLaVA()
+	total := llava.CountParams(c).Total
+	var rows []ParamRow
+	for _, m := range []struct {
+		label string
+		m     experiment.Method
+		paper string
+		prec  int
+	}{
+		{"ReFT (LoReFT r4, all 24 layers)", experiment.PaperReFT(4, "all"), "0.019", 3},
+		{"LoRA (r8, alpha 16, q_proj+v_proj)", experiment.PaperLoRA(), "0.17", 2},
+		{"Full (LLM + projector)", experiment.PaperFull(), "60.99", 2},
+	} {
+		n, err := m.m.TrainableParams(c)
+		if err != nil {
+			return nil, err
+		}
+		share := 100 * float64(n) / float64(total)
+		printed := fmt.Sprintf("%.*f", m.prec, share)
+		rows = append(rows, ParamRow{m.label, n, total, share, m.paper, printed, printed == m.paper})
+	}
+	return rows, nil
+}
+
+// Table4Figure draws Table 4, ours against the paper's.
+func Table4Figure(rows []ParamRow) (*plot.Figure, error) {
+	var share []plot.ShareRow
+	for i, label := range []string{"ReFT", "LoRA", "Full"} {
+		share = append(share, plot.ShareRow{Method: label, Ours: rows[i].SharePercent, Paper: plot.PaperParamShare[label]})
+	}
+	return plot.ParamShare(share, plot.Options{Title: "Table 4: trainable share of nanoLLaVA's parameters",
+		Note: "counted from nanoLLaVA's config (1,019,548,192 parameters); no weights needed"})
+}
+
+// MethodRow is one line of Table 5.
+type MethodRow struct {
+	Label  string             `json:"label"`
+	Paper  float64            `json:"paper_val_accuracy"`
+	Result *experiment.Result `json:"result"`
+}
+
+// Methods reproduces Table 5: ReFT, LoRA and full fine-tuning, each trained
+// and evaluated on the preset.
+func (s *Setup) Methods() ([]MethodRow, *plot.Figure, error) {
+	var rows []MethodRow
+	var bars []plot.MethodResult
+	for _, mm := range []struct {
+		label string
+		m     experiment.Method
+	}{{"ReFT", experiment.PaperReFT(4, "all")}, {"LoRA", experiment.PaperLoRA()}, {"Full", experiment.PaperFull()}} {
+		r, err := s.Run(mm.m)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", mm.label, err)
+		}
+		rows = append(rows, MethodRow{mm.label, plot.PaperValAccuracy[mm.label], r})
+		bars = append(bars, plot.MethodResult{Method: mm.label, Val: r.ValAccuracy, Paper: plot.PaperValAccuracy[mm.label]})
+	}
+	fig, err := plot.Methods(bars, s.FigureOptions("Table 5: validation accuracy by method"))
+	return rows, fig, err
+}
+
+// SweepRow is one point of a sweep.
+type SweepRow struct {
+	X      int                `json:"x"`
+	Result *experiment.Result `json:"result"`
+}
+
+func (s *Setup) sweep(xs []int, method func(int) experiment.Method, progress func(SweepRow)) ([]SweepRow, []plot.SweepPoint, error) {
+	var rows []SweepRow
+	var pts []plot.SweepPoint
+	for _, x := range xs {
+		r, err := s.Run(method(x))
+		if err != nil {
+			return nil, nil, fmt.Errorf("at %d: %w", x, err)
+		}
+		row := SweepRow{x, r}
+		if progress != nil {
+			progress(row)
+		}
+		rows = append(rows, row)
+		pts = append(pts, plot.SweepPoint{X: float64(x), Train: r.TrainAccuracy, Val: r.ValAccuracy})
+	}
+	return rows, pts, nil
+}
+
+// RankSweep reproduces Figure 4: LoReFT on all layers at each of s.Ranks.
+func (s *Setup) RankSweep(progress func(SweepRow)) ([]SweepRow, *plot.Figure, error) {
+	rows, pts, err := s.sweep(s.Ranks, func(r int) experiment.Method { return experiment.PaperReFT(r, "all") }, progress)
+	if err != nil {
+		return nil, nil, err
+	}
+	fig, err := plot.RankSweep(pts, s.FigureOptions("Figure 4: accuracy vs LoReFT rank (all layers)"))
+	return rows, fig, err
+}
+
+// LayerSweep reproduces Figure 5: rank s.LayerRank on layers k..top for
+// each lowest layer k in s.Lowest.
+func (s *Setup) LayerSweep(progress func(SweepRow)) ([]SweepRow, *plot.Figure, error) {
+	rows, pts, err := s.sweep(s.Lowest, func(k int) experiment.Method {
+		return experiment.PaperReFT(s.LayerRank, fmt.Sprintf("%d-%d", k, s.NumLayers-1))
+	}, progress)
+	if err != nil {
+		return nil, nil, err
+	}
+	fig, err := plot.LayerSweep(pts, s.FigureOptions(fmt.Sprintf("Figure 5: accuracy vs lowest intervened layer (rank %d)", s.LayerRank)))
+	return rows, fig, err
+}

@@ -195,7 +195,7 @@ func byLikelihood(b backends.Backend, m *llava.Model, xs []cvbench.Example, opt 
 		if err != nil {
 			return nil, err
 		}
-		pos, ids, mask := bt.Targets(8)
+		pos, ids, mask := bt.Targets(4) // widened to the batch's most targets; 4 fits "(C)"+<|im_end|>
 		args := []any{m.Images.Batch(imgs...), bt.TextIDs, bt.Gather, bt.Valid, bt.Positions, pos, ids, mask}
 		if opt.Steer != nil {
 			extra, err := opt.Steer.Inputs(bt)

@@ -9,9 +9,23 @@ import (
 	"github.com/visreft/visreft/sdk/models/llava"
 )
 
-// maxTargets bounds the answer tokens per example ("(C)" and <|im_end|>
-// take 3 or 4): a fixed width keeps the loss inputs' shape constant.
-const maxTargets = 8
+// targetWidth is the data set's most answer tokens in one example,
+// rounded up to a multiple of 4 ("(C)" and <|im_end|> take 4): one width
+// for every batch keeps the loss inputs' shape constant, and a tight one
+// keeps the vocabulary-wide LM head (the costliest op on a CPU) small.
+func targetWidth(samples []llava.Sample) int {
+	k := 0
+	for _, s := range samples {
+		n := 0
+		for _, t := range s.Target {
+			if t {
+				n++
+			}
+		}
+		k = max(k, n)
+	}
+	return (k + 3) / 4 * 4
+}
 
 // source feeds CV-Bench examples to the trainer as nanoLLaVA batches:
 // pixels (or cached image features), the spliced layout, the answer
@@ -23,6 +37,7 @@ type source struct {
 	steer    llava.Steer
 	nImage   int
 	features *FeatureCache // nil: pixels go through the vision tower every step
+	targets  int           // targetWidth of the samples
 }
 
 // newSource encodes every example once (prompt and target tokens).
@@ -36,6 +51,7 @@ func newSource(m *llava.Model, xs []cvbench.Example, prompt cvbench.PromptOption
 		s.samples = append(s.samples, sm)
 		s.images = append(s.images, x.Image)
 	}
+	s.targets = targetWidth(s.samples)
 	return s, nil
 }
 
@@ -78,7 +94,7 @@ func (s *source) Batch(idx []int, rows, seqLen int) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	pos, ids, mask := bt.Targets(maxTargets)
+	pos, ids, mask := bt.Targets(s.targets)
 	args := []any{vision, bt.TextIDs, bt.Gather, bt.Valid, bt.Positions, pos, ids, mask}
 	if s.steer != nil {
 		extra, err := s.steer.Inputs(bt)

@@ -72,8 +72,8 @@ func Check(ck safetensors.Reader, params []Param, ignore []string) error {
 		}
 		if !sameDims(info.Shape, p.Dims) {
 			shapeErrs = append(shapeErrs, fmt.Sprintf("%s: checkpoint %v, model needs %v", n, info.Shape, p.Dims))
-		} else if _, err := gomlxDType(info.DType); err != nil {
-			shapeErrs = append(shapeErrs, fmt.Sprintf("%s: %v", n, err))
+		} else if dt, err := gomlxDType(info.DType); err != nil || !dt.IsFloat() {
+			shapeErrs = append(shapeErrs, fmt.Sprintf("%s: dtype %s is not a float dtype the model can use", n, info.DType))
 		}
 	}
 	for _, p := range params {
@@ -123,20 +123,23 @@ func sameDims(a []int64, b []int) bool {
 	return true
 }
 
+// fileDTypes are the safetensors dtypes GoMLX tensors are read from and
+// written to (F16 is absent: it crashes GoMLX v0.26.0).
+var fileDTypes = map[safetensors.DType]dtypes.DType{
+	safetensors.F32: dtypes.Float32, safetensors.BF16: dtypes.BFloat16, safetensors.F64: dtypes.Float64,
+	safetensors.I32: dtypes.Int32, safetensors.I64: dtypes.Int64, safetensors.U64: dtypes.Uint64,
+}
+
+// gomlxDType is the GoMLX dtype of a checkpoint dtype.
 func gomlxDType(d safetensors.DType) (dtypes.DType, error) {
-	switch d {
-	case safetensors.DType("F32"):
-		return dtypes.Float32, nil
-	case safetensors.DType("BF16"):
-		return dtypes.BFloat16, nil
-	case safetensors.DType("F64"):
-		return dtypes.Float64, nil
+	if dt, ok := fileDTypes[d]; ok {
+		return dt, nil
 	}
-	return dtypes.InvalidDType, fmt.Errorf("dtype %s is not supported (F32, BF16, F64; F16 crashes GoMLX v0.26.0)", d)
+	return dtypes.InvalidDType, fmt.Errorf("dtype %s is not supported (F32, BF16, F64, I32, I64, U64; F16 crashes GoMLX v0.26.0)", d)
 }
 
 // ReadTensor reads one checkpoint tensor into a GoMLX tensor of its stored
-// dtype (F32, BF16 or F64), copying the little-endian bytes as they are.
+// dtype (see fileDTypes), copying the little-endian bytes as they are.
 func ReadTensor(ck safetensors.Reader, name string) (*tensors.Tensor, error) {
 	info, err := ck.Info(name)
 	if err != nil {

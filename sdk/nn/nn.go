@@ -15,6 +15,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
@@ -36,7 +37,7 @@ func Weight(ctx *context.Context, g *Graph, name string, dtype dtypes.DType, dim
 	if v == nil {
 		pd := context.GetParamOr(ctx, ParamDTypeKey, dtypes.Float32)
 		v = ctx.VariableWithShape(name, shapes.Make(pd, dims...))
-	} else if !equalDims(v.Shape().Dimensions, dims) {
+	} else if !slices.Equal(v.Shape().Dimensions, dims) {
 		panic(fmt.Sprintf("nn: %s: weight has shape %v, the model needs %v", HFName(ctx.Scope(), name), v.Shape().Dimensions, dims))
 	}
 	w := v.ValueGraph(g)
@@ -44,18 +45,6 @@ func Weight(ctx *context.Context, g *Graph, name string, dtype dtypes.DType, dim
 		w = ConvertDType(w, dtype)
 	}
 	return w
-}
-
-func equalDims(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Linear is torch.nn.Linear: y = x·Wᵀ + b with W stored [out, in].

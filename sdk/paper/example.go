@@ -95,11 +95,15 @@ func figure1(img image.Image, r ExampleResult, synthetic bool) *image.RGBA {
 	if synthetic {
 		lines[0] += " [synthetic data / random weights]"
 	}
-	lines = append(lines, wrapText(r.Question, 80)...)
-	lines = append(lines, "", "correct: "+r.Correct,
-		fmt.Sprintf("base model: %q (%s)", r.Base, rightWrong(r.BaseRight)),
-		fmt.Sprintf("ReFT (LoReFT r4, all layers): %q (%s)", r.ReFT, rightWrong(r.ReFTRight)),
-		r.Chosen)
+	lines = append(lines, wrapText(r.Question, 70)...)
+	lines = append(lines, "", "correct: "+r.Correct)
+	for _, l := range []string{
+		fmt.Sprintf("base model: %q (%s)", clip(r.Base, 48), rightWrong(r.BaseRight)),
+		fmt.Sprintf("ReFT (LoReFT r4, all layers): %q (%s)", clip(r.ReFT, 40), rightWrong(r.ReFTRight)),
+		r.Chosen,
+	} {
+		lines = append(lines, wrapText(l, 70)...)
+	}
 	h := 256 + 2*pad + 16*len(lines) + pad
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
 	stddraw.Draw(out, out.Bounds(), image.White, image.Point{}, stddraw.Src)
@@ -136,4 +140,13 @@ func wrapText(s string, width int) []string {
 		out = append(out, line)
 	}
 	return out
+}
+
+// clip shortens s to n runes with an ellipsis.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "..."
 }

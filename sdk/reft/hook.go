@@ -2,6 +2,7 @@ package reft
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -86,7 +87,7 @@ func (s *Set) prefill(ctx *context.Context, its []Intervention, pos Positions, h
 		panic("reft: Hook needs Positions (Index and Valid) to intervene on a prompt")
 	}
 	want := []int{B, len(s.Slots), P}
-	if !equalInts(pos.Index.Shape().Dimensions, want) || !equalInts(pos.Valid.Shape().Dimensions, want) {
+	if !slices.Equal(pos.Index.Shape().Dimensions, want) || !slices.Equal(pos.Valid.Shape().Dimensions, want) {
 		panic(fmt.Sprintf("reft: Positions must be [batch, slots, P] = %v, got Index %s, Valid %s", want, pos.Index.Shape(), pos.Valid.Shape()))
 	}
 	batch := Iota(g, shapes.Make(dtypes.Int32, B, P), 0)
@@ -191,16 +192,4 @@ func variableGetter(ctx *context.Context, g *Graph, it Intervention) func(name s
 		}
 		return v.ValueGraph(g)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -6,8 +6,8 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/visreft/visreft/sdk/nn"
 	"github.com/visreft/visreft/sdk/safetensors"
 )
 
@@ -91,38 +91,5 @@ func stTensor(name string, t *tensors.Tensor) (safetensors.Tensor, error) {
 
 // readTensor reads a checkpoint tensor in its stored dtype.
 func readTensor(f *safetensors.File, name string) (*tensors.Tensor, error) {
-	info, err := f.Info(name)
-	if err != nil {
-		return nil, err
-	}
-	var dt dtypes.DType
-	for g, s := range stDTypes {
-		if s == info.DType {
-			dt = g
-		}
-	}
-	if dt == dtypes.InvalidDType {
-		return nil, fmt.Errorf("%s: dtype %s not supported", name, info.DType)
-	}
-	raw, err := f.Read(name)
-	if err != nil {
-		return nil, err
-	}
-	dims := make([]int, len(info.Shape))
-	for i, d := range info.Shape {
-		dims[i] = int(d)
-	}
-	t := tensors.FromShape(shapes.Make(dt, dims...))
-	var sizeErr error
-	err = t.MutableBytes(func(b []byte) {
-		if len(b) == len(raw) {
-			copy(b, raw)
-		} else {
-			sizeErr = fmt.Errorf("%s: %d bytes for %s", name, len(raw), t.Shape())
-		}
-	})
-	if err == nil {
-		err = sizeErr
-	}
-	return t, err
+	return nn.ReadTensor(f, name)
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/models/llava"
-	"github.com/visreft/visreft/sdk/models/qwen2"
 )
 
 // Mode is how a model's choice is read.
@@ -182,9 +181,7 @@ func byLikelihood(b backends.Backend, m *llava.Model, xs []cvbench.Example, opt 
 	nExtra := 0
 	e := context.MustNewExec(b, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) *Node {
 		inp := llava.Inputs{Pixels: in[0], TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4]}
-		if opt.Steer != nil {
-			inp.Hook = opt.Steer.Hook(ctx, in[8:8+nExtra])
-		}
+		llava.ApplySteer(ctx, opt.Steer, &inp, in[8:8+nExtra])
 		out := llava.ForwardHidden(ctx, m.Config, inp)
 		return ReduceSum(llava.TargetLogProbs(ctx, m.Config, out.Final, in[5], in[6], in[7]), 1)
 	})
@@ -236,14 +233,7 @@ func byGeneration(b backends.Backend, m *llava.Model, xs []cvbench.Example, opt 
 		stop = append(stop, id)
 	}
 	gopt := llava.GenerateOptions{MaxNewTokens: opt.MaxNewTokens, StopIDs: stop, DType: dtypes.Float32}
-	if opt.Steer != nil {
-		gopt.Hook = func(ctx *context.Context, phase llava.Phase, extra []*Node) qwen2.Hook {
-			if phase != llava.Prefill {
-				return nil
-			}
-			return opt.Steer.Hook(ctx, extra)
-		}
-	}
+	gopt.Steer = opt.Steer
 	var gen *llava.Generator
 	defer func() {
 		if gen != nil {

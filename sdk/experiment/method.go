@@ -95,11 +95,11 @@ func ReFTBase(c llava.Config, id string) reft.Base {
 func (m Method) TrainableParams(c llava.Config) (int64, error) {
 	switch m.Name {
 	case "reft":
-		set, err := reft.NewSet(ReFTBase(c, ""), m.ReFT...)
+		st, err := NewReFTSteer(ReFTBase(c, ""), c.Vision.WithDefaults().NumPatches(), m.ReFT...)
 		if err != nil {
 			return 0, err
 		}
-		return set.NumParams(), nil
+		return st.NumParams(), nil
 	case "lora":
 		return lora.Count(llava.Params(c), *m.LoRA)
 	case "full":
@@ -121,4 +121,19 @@ func countMatching(params []nn.Param, st train.Strategy) int64 {
 		}
 	}
 	return n
+}
+
+// VisionFrozen reports whether m leaves the vision tower and projector
+// output unchanged, so their outputs can be cached: ReFT on the decoder
+// only. (The paper's LoRA reading reaches the tower's q/v projections.)
+func (m Method) VisionFrozen() bool {
+	if m.Name != "reft" {
+		return false
+	}
+	for _, s := range m.ReFT {
+		if s.Component != "" && s.Component != reft.BlockOutput {
+			return false
+		}
+	}
+	return true
 }

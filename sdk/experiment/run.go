@@ -79,8 +79,8 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 	if err != nil {
 		return nil, err
 	}
-	if opt.Features != nil && m.Name != "reft" {
-		return nil, fmt.Errorf("experiment: cached image features need a method that leaves the vision tower and projector alone; %s trains them", m.Name)
+	if opt.Features != nil && !m.VisionFrozen() {
+		return nil, fmt.Errorf("experiment: cached image features need a method that leaves the vision tower and projector alone; this %s run changes them", m.Name)
 	}
 	src, err := newSource(model, d.Train, d.Prompt, steer, opt.Features)
 	if err != nil {
@@ -136,14 +136,16 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 func prepare(b backends.Backend, model *llava.Model, m Method, seed uint64) (llava.Steer, error) {
 	switch m.Name {
 	case "reft":
-		set, err := reft.NewSet(ReFTBase(model.Config, ""), m.ReFT...)
+		st, err := NewReFTSteer(ReFTBase(model.Config, ""), model.Config.Vision.WithDefaults().NumPatches(), m.ReFT...)
 		if err != nil {
 			return nil, err
 		}
-		if err := reft.Init(model.Ctx.In(reftScope), set, reft.InitOptions{Seed: seed, Backend: b}); err != nil {
-			return nil, err
+		for _, set := range st.Sets() {
+			if err := reft.Init(model.Ctx.In(reftScope), set, reft.InitOptions{Seed: seed, Backend: b}); err != nil {
+				return nil, err
+			}
 		}
-		return ReFTSteer{Set: set}, nil
+		return st, nil
 	case "lora":
 		cfg := *m.LoRA
 		cfg.Seed = seed
@@ -162,9 +164,7 @@ func lossFn(c llava.Config, steer llava.Steer) train.LossFn {
 		} else {
 			inp.Pixels = in[0]
 		}
-		if steer != nil {
-			inp.Hook = steer.Hook(ctx, in[8:])
-		}
+		llava.ApplySteer(ctx, steer, &inp, in[8:])
 		out := llava.ForwardHidden(ctx, c, inp)
 		return llava.AnswerLoss(ctx, c, out.Final, in[5], in[6], in[7])
 	}

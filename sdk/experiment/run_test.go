@@ -10,6 +10,7 @@ import (
 	"github.com/visreft/visreft/sdk/demo"
 	"github.com/visreft/visreft/sdk/eval"
 	"github.com/visreft/visreft/sdk/models/llava"
+	"github.com/visreft/visreft/sdk/reft"
 )
 
 // alwaysA rewrites examples so the correct choice is always the first: a
@@ -109,4 +110,24 @@ func TestLoRALearns(t *testing.T) {
 func TestFullLearns(t *testing.T) {
 	res, before := smallRun(t, PaperFull())
 	checkLearned(t, res, before)
+}
+
+// TestVisionSideReFTLearns: interventions on the vision tower's layers and
+// on the projector output (beyond pyreft, as MRT) train through the same
+// loop; such a method cannot use cached image features.
+func TestVisionSideReFTLearns(t *testing.T) {
+	m := PaperReFT(4, "all")
+	m.ReFT = []reft.Spec{
+		{Type: reft.LoReFT, Rank: 4, Layers: "all", Positions: "f4+l4", ShareWeights: true, Component: reft.VisionBlockOutput},
+		{Type: reft.LoReFT, Rank: 4, Layers: "all", Positions: "f4+l4", ShareWeights: true, Component: reft.ProjectorOutput},
+	}
+	if m.VisionFrozen() {
+		t.Fatal("a vision-side method claims the tower is frozen")
+	}
+	res, before := smallRun(t, m)
+	checkLearned(t, res, before)
+	// 2 vision layers of width 48 and the projector output of width 64, rank 4.
+	if want := int64(2*(2*48*4+4) + (2*64*4 + 4)); res.TrainableParams != want {
+		t.Errorf("trainable %d, want %d", res.TrainableParams, want)
+	}
 }

@@ -113,7 +113,7 @@ func (s *Setup) Run(m experiment.Method) (*experiment.Result, error) {
 	s.tune(&m)
 	m.Train.Progress = s.Progress
 	opt := experiment.Options{EvalTrain: s.EvalTrain, Seed: 1}
-	if m.Name == "reft" {
+	if m.VisionFrozen() {
 		if s.features == nil {
 			model, err := s.NewModel()
 			if err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/models/siglip"
@@ -75,12 +74,7 @@ func (m *Model) AnswerWith(b backends.Backend, img image.Image, question string,
 		if opt.PrefillExtra, err = steer.Inputs(bt); err != nil {
 			return "", err
 		}
-		opt.Hook = func(ctx *context.Context, phase Phase, extra []*Node) qwen2.Hook {
-			if phase != Prefill {
-				return nil
-			}
-			return steer.Hook(ctx, extra)
-		}
+		opt.Steer = steer
 	}
 	out, err := Generate(b, m, bt, m.Images.Batch(img), opt)
 	if err != nil {

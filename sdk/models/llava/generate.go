@@ -39,7 +39,11 @@ type GenerateOptions struct {
 	// ReFT applies its interventions in Prefill only, as pyreft does, or in
 	// both phases to intervene on every generated token.
 	Hook         func(ctx *context.Context, phase Phase, extra []*Node) qwen2.Hook
-	PrefillExtra []any // extra graph inputs for the Prefill hook
+	PrefillExtra []any // extra graph inputs for the Prefill hook (or Steer)
+	// Steer, if set, is applied to the prompt (prefill) with ApplySteer, its
+	// Inputs given as PrefillExtra: pyreft's behaviour. It replaces Hook's
+	// Prefill phase.
+	Steer Steer
 	DecodeExtra  func(step int) []any
 }
 
@@ -80,7 +84,9 @@ func NewGenerator(b backends.Backend, m *Model, opt GenerateOptions, nPrefillExt
 	gen.prefill = context.MustNewExec(b, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
 		g := in[0].Graph()
 		inp := Inputs{Pixels: in[0], TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4]}
-		if opt.Hook != nil {
+		if opt.Steer != nil {
+			ApplySteer(ctx, opt.Steer, &inp, in[7:7+gen.nPre])
+		} else if opt.Hook != nil {
 			inp.Hook = opt.Hook(ctx, Prefill, in[7:7+gen.nPre])
 		}
 		cache := cacheOf(in[7+gen.nPre:], in[5])

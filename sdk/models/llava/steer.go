@@ -4,6 +4,7 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/visreft/visreft/sdk/models/qwen2"
+	"github.com/visreft/visreft/sdk/models/siglip"
 )
 
 // Steer is a method that changes the model's computation per batch with
@@ -17,4 +18,26 @@ type Steer interface {
 	Inputs(bt Batch) ([]any, error)
 	// Hook builds the decoder hook inside the graph from those inputs.
 	Hook(ctx *context.Context, extra []*Node) qwen2.Hook
+}
+
+// VisionSteer is a Steer that also edits the vision side (as MRT does):
+// the vision tower's layer outputs and the projector's output. A nil hook
+// leaves that stream alone.
+type VisionSteer interface {
+	Steer
+	VisionHook(ctx *context.Context, extra []*Node) siglip.Hook
+	ImageHook(ctx *context.Context, extra []*Node) func(feat *Node) *Node
+}
+
+// ApplySteer installs steer's hooks in in, from the extra graph inputs its
+// Inputs returned; nil steer installs nothing.
+func ApplySteer(ctx *context.Context, steer Steer, in *Inputs, extra []*Node) {
+	if steer == nil {
+		return
+	}
+	in.Hook = steer.Hook(ctx, extra)
+	if vs, ok := steer.(VisionSteer); ok {
+		in.VisionHook = vs.VisionHook(ctx, extra)
+		in.ImageHook = vs.ImageHook(ctx, extra)
+	}
 }

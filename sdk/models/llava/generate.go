@@ -43,8 +43,8 @@ type GenerateOptions struct {
 	// Steer, if set, is applied to the prompt (prefill) with ApplySteer, its
 	// Inputs given as PrefillExtra: pyreft's behaviour. It replaces Hook's
 	// Prefill phase.
-	Steer Steer
-	DecodeExtra  func(step int) []any
+	Steer       Steer
+	DecodeExtra func(step int) []any
 }
 
 // Generator holds the compiled prefill and decode graphs of one model and

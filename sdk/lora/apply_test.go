@@ -17,7 +17,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/visreft/visreft/sdk/backend"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/lora"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/nn"
@@ -26,15 +26,6 @@ import (
 
 var tiny = qwen2.Config{VocabSize: 64, HiddenSize: 32, IntermediateSize: 48, NumHiddenLayers: 2,
 	NumAttentionHeads: 4, NumKeyValueHeads: 2, RopeTheta: 10000, RMSNormEps: 1e-6}
-
-func testBackend(t testing.TB) backends.Backend {
-	t.Helper()
-	b, err := backend.NewFromConfig(backend.CPUConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func tinyModel(t testing.TB) *context.Context {
 	t.Helper()
@@ -70,14 +61,6 @@ func logits(t *testing.T, b backends.Backend, ctx *context.Context, training boo
 	return tensors.MustCopyFlatData[float32](out[0])
 }
 
-func maxDiff(a, b []float32) float64 {
-	m := 0.0
-	for i := range a {
-		m = math.Max(m, math.Abs(float64(a[i]-b[i])))
-	}
-	return m
-}
-
 var attnCfg = lora.Config{R: 4, Alpha: 8, TargetModules: []string{"q_proj", "v_proj", "o_proj"}, Seed: 3}
 
 // randomizeB gives every lora_B random values, as training would.
@@ -98,7 +81,7 @@ func randomizeB(t *testing.T, ctx *context.Context, ps []nn.Param) {
 }
 
 func TestApplyInitLikePEFT(t *testing.T) {
-	b, ctx := testBackend(t), tinyModel(t)
+	b, ctx := testutil.Backend(t), tinyModel(t)
 	before := logits(t, b, ctx, false)
 	ps, err := lora.Apply(ctx, qwen2.Params(tiny), attnCfg)
 	if err != nil {
@@ -107,7 +90,7 @@ func TestApplyInitLikePEFT(t *testing.T) {
 	if len(ps) != 2*3*tiny.NumHiddenLayers {
 		t.Fatalf("%d adapter params, want %d", len(ps), 2*3*tiny.NumHiddenLayers)
 	}
-	if d := maxDiff(before, logits(t, b, ctx, false)); d != 0 {
+	if d := testutil.MaxAbsDiff(before, logits(t, b, ctx, false)); d != 0 {
 		t.Errorf("a fresh adapter (B = 0) changed the logits by %.3g", d)
 	}
 	scope, _ := nn.ScopeOf(ctx, "model.layers.1.self_attn.v_proj.weight")
@@ -134,7 +117,7 @@ func TestApplyInitLikePEFT(t *testing.T) {
 // TestMergeEqualsAdapter: logits with trained adapters equal logits of the
 // merged base weights, and merging removes the adapters.
 func TestMergeEqualsAdapter(t *testing.T) {
-	b, ctx := testBackend(t), tinyModel(t)
+	b, ctx := testutil.Backend(t), tinyModel(t)
 	base := logits(t, b, ctx, false)
 	ps, err := lora.Apply(ctx, qwen2.Params(tiny), attnCfg)
 	if err != nil {
@@ -142,7 +125,7 @@ func TestMergeEqualsAdapter(t *testing.T) {
 	}
 	randomizeB(t, ctx, ps)
 	adapted := logits(t, b, ctx, false)
-	if d := maxDiff(base, adapted); d < 1e-3 {
+	if d := testutil.MaxAbsDiff(base, adapted); d < 1e-3 {
 		t.Fatalf("adapters barely change the logits (%.3g): the test would prove nothing", d)
 	}
 	if err := lora.Merge(ctx, ps); err != nil {
@@ -152,7 +135,7 @@ func TestMergeEqualsAdapter(t *testing.T) {
 	if scope.GetVariable(nn.LoRAAName) != nil || scope.GetVariable(nn.LoRABName) != nil {
 		t.Error("adapter variables survive the merge")
 	}
-	if d := maxDiff(adapted, logits(t, b, ctx, false)); d > 1e-5 {
+	if d := testutil.MaxAbsDiff(adapted, logits(t, b, ctx, false)); d > 1e-5 {
 		t.Errorf("merged logits differ from adapted ones by %.3g", d)
 	}
 }
@@ -160,7 +143,7 @@ func TestMergeEqualsAdapter(t *testing.T) {
 // TestDropoutOnlyWhileTraining: lora_dropout changes training forwards
 // (differently each step) and never inference.
 func TestDropoutOnlyWhileTraining(t *testing.T) {
-	b, ctx := testBackend(t), tinyModel(t)
+	b, ctx := testutil.Backend(t), tinyModel(t)
 	cfg := attnCfg
 	cfg.Dropout = 0.5
 	ps, err := lora.Apply(ctx, qwen2.Params(tiny), cfg)
@@ -171,17 +154,17 @@ func TestDropoutOnlyWhileTraining(t *testing.T) {
 	eval := logits(t, b, ctx, false)
 	train1 := logits(t, b, ctx, true)
 	train2 := logits(t, b, ctx, true)
-	if d := maxDiff(eval, train1); d < 1e-4 {
+	if d := testutil.MaxAbsDiff(eval, train1); d < 1e-4 {
 		t.Errorf("dropout did not change a training forward (%.3g)", d)
 	}
-	if d := maxDiff(train1, train2); d < 1e-4 {
+	if d := testutil.MaxAbsDiff(train1, train2); d < 1e-4 {
 		t.Errorf("two training forwards drew the same dropout mask (%.3g)", d)
 	}
 	for _, p := range ps {
 		scope, _ := nn.ScopeOf(ctx, p.Name)
 		scope.SetParam(lora.DropoutKey, 0.0)
 	}
-	if d := maxDiff(eval, logits(t, b, ctx, true)); d > 1e-6 {
+	if d := testutil.MaxAbsDiff(eval, logits(t, b, ctx, true)); d > 1e-6 {
 		t.Errorf("with dropout 0 a training forward differs from inference by %.3g", d)
 	}
 }
@@ -189,7 +172,7 @@ func TestDropoutOnlyWhileTraining(t *testing.T) {
 // TestSaveLoadPEFT: the adapter directory has PEFT's file names, tensor
 // names and config fields, and loads back bit for bit.
 func TestSaveLoadPEFT(t *testing.T) {
-	b, ctx := testBackend(t), tinyModel(t)
+	b, ctx := testutil.Backend(t), tinyModel(t)
 	cfg := attnCfg
 	cfg.Dropout = 0.05
 	cfg.LayersToTransform = []int{1}
@@ -245,7 +228,7 @@ func TestSaveLoadPEFT(t *testing.T) {
 	if got.R != 4 || got.Alpha != 8 || got.Dropout != 0.05 || !slices.Equal(got.LayersToTransform, []int{1}) || len(ps2) != len(ps) {
 		t.Errorf("loaded config %+v with %d params", got, len(ps2))
 	}
-	if d := maxDiff(want, logits(t, b, fresh, false)); d != 0 {
+	if d := testutil.MaxAbsDiff(want, logits(t, b, fresh, false)); d != 0 {
 		t.Errorf("loaded adapter gives logits %.3g away from the saved one", d)
 	}
 

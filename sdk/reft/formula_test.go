@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 )
 
 // Hand-computed values on d = 3, r = 2 with
@@ -30,7 +31,7 @@ func TestFormulasByHand(t *testing.T) {
 		{"direft relu", Config{Type: DiReFT, Act: "relu"}, []float64{3.7, 5.6, 3}},
 		{"nodireft", Config{Type: NodiReFT}, []float64{5.5, 5.5, 4}}, // h + W2ᵀ[4.5 −1] = h + [4.5 3.5 1]
 	}
-	b := testBackend(t)
+	b := testutil.Backend(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.c
@@ -68,7 +69,7 @@ func TestFormulasByHand(t *testing.T) {
 // those coordinates from the source and keeps the base's coordinate 1; with
 // a random R, R·out = R·source and out − base lies in R's row space.
 func TestInterchangeByHand(t *testing.T) {
-	b := testBackend(t)
+	b := testutil.Backend(t)
 	out := MustExecOnce(b, func(base, src *Node) *Node {
 		return Interchange(Const(base.Graph(), [][]float32{{1, 0, 0}, {0, 0, 1}}), base, src)
 	}, [][]float32{{1, 2, 3}}, [][]float32{{7, 8, 9}})

@@ -10,6 +10,7 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/nn"
 )
 
@@ -43,7 +44,7 @@ func TestOrthonormalThroughSGD(t *testing.T) {
 			}
 			h, target := randStream(1, 2, 6, D), randStream(2, 2, 6, D)
 			vars := setVars(t, ctx, s)
-			step := context.MustNewExec(testBackend(t), ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
+			step := context.MustNewExec(testutil.Backend(t), ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
 				out := s.Hook(ctx.In("reft"), Positions{Index: in[2], Valid: in[3]}, HookOptions{})(0, in[0])
 				loss := ReduceAllMean(Square(Sub(out, in[1])))
 				var nodes []*Node
@@ -57,7 +58,7 @@ func TestOrthonormalThroughSGD(t *testing.T) {
 			})
 			defer step.Finalize()
 			v0 := flat32(t, vars[0].MustValue())
-			r0, err := Rotations(testBackend(t), ctx.In("reft"), s)
+			r0, err := Rotations(testutil.Backend(t), ctx.In("reft"), s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,7 +76,7 @@ func TestOrthonormalThroughSGD(t *testing.T) {
 					t.Errorf("step %d: max |RRᵀ − I| = %.2e", i, e)
 				}
 			}
-			rs, err := Rotations(testBackend(t), ctx.In("reft"), s)
+			rs, err := Rotations(testutil.Backend(t), ctx.In("reft"), s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,19 +89,11 @@ func TestOrthonormalThroughSGD(t *testing.T) {
 				t.Errorf("SGD did not lower the loss: %v", losses)
 			}
 			v5 := flat32(t, vars[0].MustValue())
-			if maxDiff32(v0, v5) < 1e-4 {
-				t.Errorf("the Householder vectors did not move (max change %.2g)", maxDiff32(v0, v5))
+			if testutil.MaxAbsDiff(v0, v5) < 1e-4 {
+				t.Errorf("the Householder vectors did not move (max change %.2g)", testutil.MaxAbsDiff(v0, v5))
 			}
 		})
 	}
-}
-
-func maxDiff32(a, b []float32) float64 {
-	m := 0.0
-	for i := range a {
-		m = math.Max(m, math.Abs(float64(a[i]-b[i])))
-	}
-	return m
 }
 
 // TestFiniteDifferenceGradients checks, in float64, the gradient of
@@ -131,9 +124,9 @@ func TestFiniteDifferenceGradients(t *testing.T) {
 				out := s.Hook(ctx.In("reft"), Positions{Index: in[1], Valid: in[2]}, HookOptions{})(0, in[0])
 				return ReduceAllSum(Mul(out, ConvertDType(in[3], dtypes.Float64)))
 			}
-			lossExec := context.MustNewExec(testBackend(t), ctx.Reuse(), func(ctx *context.Context, in []*Node) *Node { return lossOf(ctx, in) })
+			lossExec := context.MustNewExec(testutil.Backend(t), ctx.Reuse(), func(ctx *context.Context, in []*Node) *Node { return lossOf(ctx, in) })
 			defer lossExec.Finalize()
-			gradExec := context.MustNewExec(testBackend(t), ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
+			gradExec := context.MustNewExec(testutil.Backend(t), ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
 				nodes := []*Node{in[0]}
 				for _, v := range vars {
 					nodes = append(nodes, v.ValueGraph(in[0].Graph()))

@@ -9,25 +9,12 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/visreft/visreft/sdk/backend"
 )
 
 var (
 	sharedBackend backends.Backend
 	backendOnce   sync.Once
 )
-
-// testBackend is the pure-Go backend in its non-deadlocking configuration,
-// shared by the package's tests.
-func testBackend(t testing.TB) backends.Backend {
-	t.Helper()
-	var err error
-	backendOnce.Do(func() { sharedBackend, err = backend.NewFromConfig(backend.CPUConfig) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sharedBackend
-}
 
 // streamBase is a base model with one block_output stream, for tests that
 // hook a bare [batch, seq, d] tensor.

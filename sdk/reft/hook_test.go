@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/nn"
 )
@@ -17,7 +18,7 @@ import (
 // run in dtype) and returns the result as float32, plus the raw bytes.
 func runHook(t *testing.T, ctx *context.Context, s *Set, loc *Locations, layer int, h [][][]float32, dtype dtypes.DType, opt HookOptions, training bool) []float32 {
 	t.Helper()
-	e := context.MustNewExec(testBackend(t), ctx.Reuse(), func(ctx *context.Context, h, idx, valid *Node) *Node {
+	e := context.MustNewExec(testutil.Backend(t), ctx.Reuse(), func(ctx *context.Context, h, idx, valid *Node) *Node {
 		if training {
 			ctx.SetTraining(h.Graph(), true)
 		}
@@ -58,7 +59,7 @@ func TestHookEditsOnlySelectedPositions(t *testing.T) {
 	// The formula on every position, to pick the selected ones from.
 	byGroup := map[string][]float32{}
 	for _, it := range s.At(BlockOutput, 1) {
-		out := context.MustExecOnce(testBackend(t), ctx.Reuse(), func(ctx *context.Context, h *Node) *Node {
+		out := context.MustExecOnce(testutil.Backend(t), ctx.Reuse(), func(ctx *context.Context, h *Node) *Node {
 			return Apply(it.Config, h, WeightsOf(ctx.In("reft"), h.Graph(), it))
 		}, h)
 		byGroup[it.Group] = flat32(t, out)
@@ -92,7 +93,7 @@ func qwenLogits(t *testing.T, ctx *context.Context, s *Set, loc *Locations, dtyp
 	ids := [][]int32{{0, 0, 5, 9, 3, 7}, {1, 2, 3, 4, 5, 6}}
 	valid := [][]bool{{false, false, true, true, true, true}, {true, true, true, true, true, true}}
 	seqIdx := [][]int32{{0, 1, 2, 3, 4, 5}, {0, 1, 2, 3, 4, 5}}
-	e := context.MustNewExec(testBackend(t), ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
+	e := context.MustNewExec(testutil.Backend(t), ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
 		in2 := qwen2.Input{Embeds: qwen2.Embed(ctx, tinyQwen, in[0], dtype), Positions: in[1],
 			Mask: nn.CausalPaddingMask(in[2], in[2], in[3])}
 		if s != nil {
@@ -133,7 +134,7 @@ func TestZeroDeltaIsBitIdenticalOnQwen2(t *testing.T) {
 			}
 			// The paper's setting: one LoReFT per layer, shared by start/mid/end.
 			s := mustSet(t, streamBase(32, 2), Spec{Type: LoReFT, Rank: 4, Layers: "all", Positions: "sme", ShareWeights: true})
-			if err := Init(ctx.In("reft"), s, InitOptions{Seed: 3, ZeroDelta: true, Backend: testBackend(t)}); err != nil {
+			if err := Init(ctx.In("reft"), s, InitOptions{Seed: 3, ZeroDelta: true, Backend: testutil.Backend(t)}); err != nil {
 				t.Fatal(err)
 			}
 			// Example 0 has 2 pads: its text tokens are at 2..5 (sme picks 2, 4, 5); example 1's at 0..5 (0, 3, 5).
@@ -175,7 +176,7 @@ func TestZeroDeltaEveryType(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.BFloat16} {
-			ctx := initCtx(t, s, InitOptions{Seed: 9, ZeroDelta: true, Backend: testBackend(t)}, dtypes.Float32)
+			ctx := initCtx(t, s, InitOptions{Seed: 9, ZeroDelta: true, Backend: testutil.Backend(t)}, dtypes.Float32)
 			got := runHook(t, ctx, s, loc, 0, h, dt, HookOptions{}, false)
 			for i := range got {
 				want := h[i/(6*D)][i/D%6][i%D]
@@ -205,7 +206,7 @@ func TestZeroDeltaErrors(t *testing.T) {
 		s := mustSet(t, streamBase(4, 1), c.spec)
 		opt := InitOptions{ZeroDelta: true}
 		if c.be {
-			opt.Backend = testBackend(t)
+			opt.Backend = testutil.Backend(t)
 		}
 		if err := Init(context.New(), s, opt); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: error %v, want %q", c.spec, err, c.want)
@@ -221,7 +222,7 @@ func TestDecodeHook(t *testing.T) {
 	ctx := initCtx(t, s, InitOptions{Seed: 2}, dtypes.Float32)
 	step := randStream(3, 2, 1, D) // one new token per example
 	run := func(opt HookOptions) []float32 {
-		out := context.MustExecOnce(testBackend(t), ctx.Reuse(), func(ctx *context.Context, h *Node) *Node {
+		out := context.MustExecOnce(testutil.Backend(t), ctx.Reuse(), func(ctx *context.Context, h *Node) *Node {
 			return s.Hook(ctx.In("reft"), Positions{}, opt)(0, h)
 		}, step)
 		return flat32(t, out)
@@ -237,7 +238,7 @@ func TestDecodeHook(t *testing.T) {
 	if last.Group != "last" {
 		t.Fatalf("want the last group, got %s", last.Group)
 	}
-	want := flat32(t, context.MustExecOnce(testBackend(t), ctx.Reuse(), func(ctx *context.Context, h *Node) *Node {
+	want := flat32(t, context.MustExecOnce(testutil.Backend(t), ctx.Reuse(), func(ctx *context.Context, h *Node) *Node {
 		return Apply(last.Config, h, WeightsOf(ctx.In("reft"), h.Graph(), last))
 	}, step))
 	for i := range want {

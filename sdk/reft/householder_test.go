@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 )
 
 // TestHouseholderIsThinQ: the graph's R from householderQR's vectors is the
@@ -22,7 +23,7 @@ func TestHouseholderIsThinQ(t *testing.T) {
 		}
 	}
 	v := householderQR(g)
-	out := MustExecOnce(testBackend(t), func(v, g *Node) *Node {
+	out := MustExecOnce(testutil.Backend(t), func(v, g *Node) *Node {
 		R := Householder(v)
 		return Concatenate([]*Node{R, Transpose(DotGeneral(R, []int{1}, nil, g, []int{0}, nil), 0, 1)}, 1) // [r, d + r]: R | (R·G)ᵀ
 	}, v, g)
@@ -59,7 +60,7 @@ func TestCompleteOrthonormal(t *testing.T) {
 	const d, r = 9, 3
 	rng := rand.New(rand.NewPCG(3, 4))
 	v := randomOrthoVectors(rng, d, r)
-	out := MustExecOnce(testBackend(t), func(v *Node) *Node { return Transpose(Householder(v), 0, 1) }, v)
+	out := MustExecOnce(testutil.Backend(t), func(v *Node) *Node { return Transpose(Householder(v), 0, 1) }, v)
 	q := out.Value().([][]float64)
 	full := completeOrthonormal(q)
 	worst := 0.0

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 )
 
 // TestInitIsPyreftLikeAndDeterministic: the same seed gives the same bits;
@@ -22,7 +23,7 @@ func TestInitIsPyreftLikeAndDeterministic(t *testing.T) {
 	bound := 1 / math.Sqrt(d)
 	for i, v := range va {
 		x, y, z := flat32(t, v.MustValue()), flat32(t, vb[i].MustValue()), flat32(t, vc[i].MustValue())
-		if maxDiff32(x, y) != 0 || maxDiff32(x, z) == 0 {
+		if testutil.MaxAbsDiff(x, y) != 0 || testutil.MaxAbsDiff(x, z) == 0 {
 			t.Errorf("%s: not a deterministic function of the seed", v.ScopeAndName())
 		}
 		name := v.ScopeAndName()
@@ -39,7 +40,7 @@ func TestInitIsPyreftLikeAndDeterministic(t *testing.T) {
 			}
 		}
 	}
-	rs, err := Rotations(testBackend(t), a.In("reft"), s)
+	rs, err := Rotations(testutil.Backend(t), a.In("reft"), s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/safetensors"
 )
 
@@ -20,7 +21,7 @@ func TestExportPyreft(t *testing.T) {
 	s := mixedSet(t)
 	ctx := initCtx(t, s, InitOptions{Seed: 5}, dtypes.Float32)
 	dir := t.TempDir()
-	if err := Save(dir, testBackend(t), ctx.In("reft"), s); err != nil {
+	if err := Save(dir, testutil.Backend(t), ctx.In("reft"), s); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "pyreft.safetensors")
@@ -96,7 +97,7 @@ func TestExportPyreftRejectsOtherComponents(t *testing.T) {
 	s := mustSet(t, NanoLLaVA(), Spec{Type: LoReFT, Rank: 1, Layers: "0", Positions: "f1", Component: ProjectorOutput})
 	ctx := initCtx(t, s, InitOptions{Seed: 1}, dtypes.Float32)
 	dir := t.TempDir()
-	if err := Save(dir, testBackend(t), ctx.In("reft"), s); err != nil {
+	if err := Save(dir, testutil.Backend(t), ctx.In("reft"), s); err != nil {
 		t.Fatal(err)
 	}
 	err := ExportPyreft(dir, filepath.Join(dir, "x.safetensors"), PyreftOptions{})
@@ -158,14 +159,14 @@ func TestPyreftParity(t *testing.T) {
 		want, _ := read("out")
 		d, r := rdims[0], rdims[1]
 		cfg := Config{Type: LoReFT, Hidden: d, Rank: r, Act: meta[c+".act"]}
-		got := flat32(t, MustExecOnce(testBackend(t), func(rt, w, b, h *Node) *Node {
+		got := flat32(t, MustExecOnce(testutil.Backend(t), func(rt, w, b, h *Node) *Node {
 			return Apply(cfg, h, Weights{R: Transpose(rt, 0, 1), W: w, B: b})
 		}, reshape2(rt, d, r), reshape2(w, r, d), bias, randStreamFrom(h, hdims)))
 		tol := 1e-5
 		if meta[c+".dtype"] == "bfloat16" { // pyreft's learned_source runs in bf16, ours in float32
 			tol = 0.02
 		}
-		worst := maxDiff32(got, want)
+		worst := testutil.MaxAbsDiff(got, want)
 		t.Logf("case %s (act %s, %s): max |ours − pyreft| = %.2e", c, cfg.Act, meta[c+".dtype"], worst)
 		if worst > tol {
 			t.Errorf("case %s: max |ours − pyreft| = %.2e > %g", c, worst, tol)

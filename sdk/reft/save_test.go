@@ -10,6 +10,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/safetensors"
 )
 
@@ -31,7 +32,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	s.Base.Revision = "abc123"
 	ctx := initCtx(t, s, InitOptions{Seed: 5}, dtypes.Float32)
 	dir := filepath.Join(t.TempDir(), "run")
-	if err := Save(dir, testBackend(t), ctx.In("reft"), s); err != nil {
+	if err := Save(dir, testutil.Backend(t), ctx.In("reft"), s); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(dir)
@@ -52,7 +53,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 			t.Errorf("%s differs after the round trip", a[i].ScopeAndName())
 		}
 	}
-	rs, err := Rotations(testBackend(t), loaded.In("reft"), s2)
+	rs, err := Rotations(testutil.Backend(t), loaded.In("reft"), s2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestLoadChecksTheModel(t *testing.T) {
 	s := mustSet(t, streamBase(16, 4), Spec{Type: LoReFT, Rank: 3, Layers: "all", Positions: "l1"})
 	ctx := initCtx(t, s, InitOptions{Seed: 5}, dtypes.Float32)
 	dir := t.TempDir()
-	if err := Save(dir, testBackend(t), ctx.In("reft"), s); err != nil {
+	if err := Save(dir, testutil.Backend(t), ctx.In("reft"), s); err != nil {
 		t.Fatal(err)
 	}
 	_, err := Load(dir, context.New(), streamBase(24, 4))

@@ -7,6 +7,7 @@ import (
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/nn"
 )
 
@@ -38,7 +39,7 @@ func adamwByHand(w, target []float64, steps int, lr, wd float64) []float64 {
 }
 
 func TestAdamWMatchesHandComputation(t *testing.T) {
-	b := testBackend(t)
+	b := testutil.Backend(t)
 	for _, wd := range []float64{0, 0.1} {
 		ctx := context.New()
 		setVar(t, ctx, "toy.w", []float32{1, -2}, 2)
@@ -65,7 +66,7 @@ func TestAdamWMatchesHandComputation(t *testing.T) {
 // TestWeightDecaySkipsExcluded: with zero gradients AdamW only decays, and
 // only where it should: not biases, norms, or the configured exclusions.
 func TestWeightDecaySkipsExcluded(t *testing.T) {
-	b := testBackend(t)
+	b := testutil.Backend(t)
 	ctx := context.New()
 	names := []string{"m.proj.weight", "m.proj.bias", "m.layers.0.input_layernorm.weight", "m.norm.weight",
 		"m.layer_norm1.weight", "m.embed_tokens.weight", "m.keep_me.weight"}
@@ -105,7 +106,7 @@ func TestWeightDecaySkipsExcluded(t *testing.T) {
 // TestClipScalesByGlobalNorm: gradients (3) and (4) have global norm 5; a
 // limit of 1 scales both by 1/5, which AdamW's first moment shows.
 func TestClipScalesByGlobalNorm(t *testing.T) {
-	b := testBackend(t)
+	b := testutil.Backend(t)
 	ctx := context.New()
 	setVar(t, ctx, "a.w", []float32{0}, 1)
 	setVar(t, ctx, "b.w", []float32{0}, 1)

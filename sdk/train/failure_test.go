@@ -13,6 +13,7 @@ import (
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/nn"
 	"github.com/visreft/visreft/sdk/safetensors"
 )
@@ -70,7 +71,7 @@ func TestNonFiniteStopsAndKeepsCheckpoint(t *testing.T) {
 		cfg := quiet()
 		cfg.Shuffle, cfg.Epochs, cfg.AccumSteps, cfg.LR, cfg.ClipNorm = false, 1, c.accum, 1e-12, 0
 		cfg.CheckpointDir, cfg.CheckpointEvery = dir, 1
-		tr, err := New(testBackend(t), ctx, c.loss, Full([]string{"toy."}, nil), c.data, cfg)
+		tr, err := New(testutil.Backend(t), ctx, c.loss, Full([]string{"toy."}, nil), c.data, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +114,7 @@ func TestCheckpointWriteIsAtomic(t *testing.T) {
 	setVar(t, ctx, "toy.w", []float32{1, -2}, 2)
 	cfg := quiet()
 	cfg.MaxSteps, cfg.CheckpointDir, cfg.CheckpointEvery = 4, dir, 2
-	tr, err := New(testBackend(t), ctx, quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
+	tr, err := New(testutil.Backend(t), ctx, quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestCheckpointWriteIsAtomic(t *testing.T) {
 		t.Errorf("checkpoint dir holds %v, want %v", names, want)
 	}
 	sourceHook = func(r io.Reader) io.Reader { return r }
-	tr2, _ := New(testBackend(t), context.New(), quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
+	tr2, _ := New(testutil.Backend(t), context.New(), quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
 	if err := tr2.Resume(dir); err != nil || tr2.Step() != 2 {
 		t.Errorf("resume after the failed write: step %d, %v", tr2.Step(), err)
 	}
@@ -153,7 +154,7 @@ func TestUnusedTrainableIsAnError(t *testing.T) {
 	setVar(t, ctx, "toy.orphan", []float32{1}, 1)
 	cfg := quiet()
 	cfg.MaxSteps = 1
-	tr, _ := New(testBackend(t), ctx, quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
+	tr, _ := New(testutil.Backend(t), ctx, quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
 	if _, err := tr.Run(stdctx.Background()); err == nil || !contains(err.Error(), "toy.orphan") {
 		t.Errorf("Run = %v, want an error naming toy.orphan", err)
 	}

@@ -6,21 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/visreft/visreft/sdk/backend"
 	"github.com/visreft/visreft/sdk/nn"
 )
-
-func testBackend(t testing.TB) backends.Backend {
-	t.Helper()
-	b, err := backend.NewFromConfig(backend.CPUConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // vectors is a Source of fixed-size float vectors: batches are [rows, d]
 // (padding rows zero) plus a [rows] weight that is 1 on real rows.

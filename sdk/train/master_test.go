@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/nn"
 	"github.com/visreft/visreft/sdk/safetensors"
 )
@@ -24,7 +25,7 @@ func TestMasterWeightsKeepSmallUpdates(t *testing.T) {
 		before := getVar(t, ctx, norm)
 		cfg := quiet()
 		cfg.MaxSteps, cfg.LR, cfg.MasterFloat32, cfg.Schedule = 3, 1e-5, master, Schedule{Kind: Constant}
-		tr, err := New(testBackend(t), ctx, qwenLoss(dtypes.BFloat16, false), Full([]string{"model.", "lm_head."}, nil), data, cfg)
+		tr, err := New(testutil.Backend(t), ctx, qwenLoss(dtypes.BFloat16, false), Full([]string{"model.", "lm_head."}, nil), data, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/lora"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/nn"
@@ -91,7 +92,7 @@ func newTiny(t testing.TB, s setup, data Source, cfg Config) (*Trainer, *context
 		}
 	}
 	cfg.LR = s.lr
-	tr, err := New(testBackend(t), ctx, qwenLoss(dtypes.Float32, s.reft), s.strategy, data, cfg)
+	tr, err := New(testutil.Backend(t), ctx, qwenLoss(dtypes.Float32, s.reft), s.strategy, data, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/lora"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/nn"
@@ -72,7 +73,7 @@ func newStaged(t testing.TB, strategy Strategy, dropout float64, recompute bool,
 		cfg = &c
 	}
 	cfg.LR, cfg.Recompute = 3e-3, recompute
-	tr, err := NewStaged(testBackend(t), ctx, stagedModel(), strategy, data, *cfg)
+	tr, err := NewStaged(testutil.Backend(t), ctx, stagedModel(), strategy, data, *cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

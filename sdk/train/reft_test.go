@@ -9,6 +9,7 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/nn"
 	"github.com/visreft/visreft/sdk/reft"
@@ -68,7 +69,7 @@ func TestTrainsSDKReFT(t *testing.T) {
 		if err := reft.Init(ctx.In("reft"), set, reft.InitOptions{Seed: 1}); err != nil {
 			t.Fatal(err)
 		}
-		tr, err := New(testBackend(t), ctx, loss, ReFT(), data, cfg)
+		tr, err := New(testutil.Backend(t), ctx, loss, ReFT(), data, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +112,7 @@ func TestTrainsSDKReFT(t *testing.T) {
 	}
 	ctx := tinyModel(t, dtypes.Float32)
 	reft.Init(ctx.In("reft"), set, reft.InitOptions{Seed: 1})
-	tr, _ := New(testBackend(t), ctx, loss, ReFT(), data, cut)
+	tr, _ := New(testutil.Backend(t), ctx, loss, ReFT(), data, cut)
 	if _, err := tr.Run(cctx); err == nil {
 		t.Fatal("the cancelled run did not stop")
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 )
 
 // snapshot copies every trained variable's bytes, by name.
@@ -86,7 +87,7 @@ func TestResumeAfterCancelIsBitIdentical(t *testing.T) {
 
 // TestResumeRefusesAnotherConfig: an exact resume needs the same run.
 func TestResumeRefusesAnotherConfig(t *testing.T) {
-	b := testBackend(t)
+	b := testutil.Backend(t)
 	dir := t.TempDir()
 	cfg := quiet()
 	cfg.MaxSteps, cfg.CheckpointDir, cfg.CheckpointEvery = 2, dir, 1

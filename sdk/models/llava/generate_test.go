@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/nn"
 	"github.com/visreft/visreft/sdk/safetensors"
 )
@@ -147,7 +148,7 @@ func TestLoadBindsByNameAndChecks(t *testing.T) {
 	px, _ := pixelsOf(5, 1)
 	want, _ := run(t, be, ctx, c, bt, px)
 	got, _ := run(t, be, m.Ctx, m.Config, bt, px)
-	if d := maxDiff(got[0][2], want[0][2]); d != 0 {
+	if d := testutil.MaxAbsDiff(got[0][2], want[0][2]); d != 0 {
 		t.Errorf("loaded model's logits differ by %.3g", d)
 	}
 

@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/visreft/visreft/sdk/backend"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/models/siglip"
 	"github.com/visreft/visreft/sdk/nn"
@@ -120,14 +121,6 @@ func pixelsOf(seed uint64, n int) (*tensors.Tensor, [][]float32) {
 	return tensors.FromFlatDataAndDimensions(all, n, 3, 8, 8), rows
 }
 
-func maxDiff(a, b []float32) float64 {
-	m := 0.0
-	for i := range a {
-		m = math.Max(m, math.Abs(float64(a[i]-b[i])))
-	}
-	return m
-}
-
 // TestSpliceAndPaddingInvariance: a sample's logits are the same alone and
 // left-padded in a batch with a longer one, and its spliced embeddings hold
 // the image features at the image positions.
@@ -150,16 +143,16 @@ func TestSpliceAndPaddingInvariance(t *testing.T) {
 	lb, eb := run(t, be, ctx, c, both, px1)
 	pad := both.Length - alone.Length
 	for p := range alone.Length {
-		if d := maxDiff(la[0][p], lb[0][p+pad]); d > 1e-5 {
+		if d := testutil.MaxAbsDiff(la[0][p], lb[0][p+pad]); d > 1e-5 {
 			t.Errorf("position %d: logits differ by %.3g between alone and padded", p, d)
 		}
-		if d := maxDiff(ea[0][p], eb[0][p+pad]); d > 0 {
+		if d := testutil.MaxAbsDiff(ea[0][p], eb[0][p+pad]); d > 0 {
 			t.Errorf("position %d: embeds differ by %.3g", p, d)
 		}
 	}
 	// Image positions 1..4 of the short sample hold 4 distinct features,
 	// different from the text embeddings around them.
-	if maxDiff(ea[0][1], ea[0][2]) == 0 || maxDiff(ea[0][0], ea[0][1]) == 0 {
+	if testutil.MaxAbsDiff(ea[0][1], ea[0][2]) == 0 || testutil.MaxAbsDiff(ea[0][0], ea[0][1]) == 0 {
 		t.Error("image features are not spliced in")
 	}
 }

@@ -1,7 +1,6 @@
 package qwen2
 
 import (
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +12,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/visreft/visreft/sdk/backend"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/nn"
 )
 
@@ -21,15 +20,6 @@ import (
 // kv heads so the GQA path is exercised.
 var tiny = Config{VocabSize: 64, HiddenSize: 32, IntermediateSize: 48, NumHiddenLayers: 2,
 	NumAttentionHeads: 4, NumKeyValueHeads: 2, RopeTheta: 10000, RMSNormEps: 1e-6}
-
-func testBackend(t testing.TB) backends.Backend {
-	t.Helper()
-	b, err := backend.NewFromConfig(backend.CPUConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func tinyModel(t testing.TB) *context.Context {
 	t.Helper()
@@ -63,27 +53,19 @@ func logits(t *testing.T, b backends.Backend, ctx *context.Context, ids [][]int3
 	return out[0].Value().([][][]float32)
 }
 
-func maxDiff(a, b []float32) float64 {
-	m := 0.0
-	for i := range a {
-		m = math.Max(m, math.Abs(float64(a[i]-b[i])))
-	}
-	return m
-}
-
 // TestLeftPaddingInvariance: a left-padded row gives the same logits at its
 // real tokens as the same tokens alone.
 func TestLeftPaddingInvariance(t *testing.T) {
-	b, ctx := testBackend(t), tinyModel(t)
+	b, ctx := testutil.Backend(t), tinyModel(t)
 	alone := logits(t, b, ctx, [][]int32{{5, 9, 3, 7}}, [][]bool{{true, true, true, true}})
 	padded := logits(t, b, ctx, [][]int32{{0, 0, 5, 9, 3, 7}, {1, 2, 3, 4, 5, 6}},
 		[][]bool{{false, false, true, true, true, true}, {true, true, true, true, true, true}})
 	for i := range 4 {
-		if d := maxDiff(alone[0][i], padded[0][i+2]); d > 1e-5 {
+		if d := testutil.MaxAbsDiff(alone[0][i], padded[0][i+2]); d > 1e-5 {
 			t.Errorf("position %d: max |alone - padded| = %.3g", i, d)
 		}
 	}
-	if d := maxDiff(alone[0][3], alone[0][2]); d == 0 {
+	if d := testutil.MaxAbsDiff(alone[0][3], alone[0][2]); d == 0 {
 		t.Errorf("logits do not depend on the position: the test would prove nothing")
 	}
 }
@@ -91,7 +73,7 @@ func TestLeftPaddingInvariance(t *testing.T) {
 // TestCacheMatchesFullForward: prefill 4 tokens into a cache, decode 2 more
 // one at a time; their logits equal a full forward over all 6.
 func TestCacheMatchesFullForward(t *testing.T) {
-	b, ctx := testBackend(t), tinyModel(t)
+	b, ctx := testutil.Backend(t), tinyModel(t)
 	ids := []int32{5, 9, 3, 7, 11, 2}
 	full := logits(t, b, ctx, [][]int32{ids}, [][]bool{{true, true, true, true, true, true}})
 
@@ -138,12 +120,12 @@ func TestCacheMatchesFullForward(t *testing.T) {
 		return out[0].Value().([][][]float32)
 	}
 	pre := run(ids[:4], 0)
-	if d := maxDiff(pre[0][3], full[0][3]); d > 1e-5 {
+	if d := testutil.MaxAbsDiff(pre[0][3], full[0][3]); d > 1e-5 {
 		t.Errorf("prefill last logits differ by %.3g", d)
 	}
 	for i := 4; i < 6; i++ {
 		got := run(ids[i:i+1], int32(i))
-		if d := maxDiff(got[0][0], full[0][i]); d > 1e-5 {
+		if d := testutil.MaxAbsDiff(got[0][0], full[0][i]); d > 1e-5 {
 			t.Errorf("decode step at %d: logits differ from the full forward by %.3g", i, d)
 		}
 	}

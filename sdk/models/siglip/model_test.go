@@ -15,7 +15,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/visreft/visreft/sdk/backend"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/nn"
 )
 
@@ -31,17 +31,6 @@ var (
 	backendOne  backends.Backend
 	backendErr  error
 )
-
-// testBackend is one pure-Go backend shared by the tests, so that tensors
-// can pass from one executable to the next.
-func testBackend(t testing.TB) backends.Backend {
-	t.Helper()
-	backendOnce.Do(func() { backendOne, backendErr = backend.NewFromConfig(backend.CPUConfig) })
-	if backendErr != nil {
-		t.Fatal(backendErr)
-	}
-	return backendOne
-}
 
 func randomModel(t testing.TB, c Config, seed uint64) *context.Context {
 	t.Helper()
@@ -65,7 +54,7 @@ func randomPixels(c Config, batch int, seed uint64) *tensors.Tensor {
 // run executes fn over pixels and returns each output's flat values.
 func run(t *testing.T, ctx *context.Context, fn func(ctx *context.Context, pixels *Node) []*Node, pixels *tensors.Tensor) [][]float32 {
 	t.Helper()
-	e := context.MustNewExec(testBackend(t), ctx.Reuse(), fn)
+	e := context.MustNewExec(testutil.Backend(t), ctx.Reuse(), fn)
 	defer e.Finalize()
 	out, err := e.Exec(pixels)
 	if err != nil {
@@ -140,7 +129,7 @@ func builtParams(t *testing.T, c Config, batch int) (map[string][]int, Output) {
 	t.Helper()
 	c = c.WithDefaults()
 	ctx := context.New()
-	g := NewGraph(testBackend(t), "shapes")
+	g := NewGraph(testutil.Backend(t), "shapes")
 	pixels := Parameter(g, "pixels", shapes.Make(dtypes.Float32, batch, c.NumChannels, c.ImageSize, c.ImageSize))
 	out := Forward(ctx, c, pixels, nil)
 	used := map[string][]int{}
@@ -183,7 +172,7 @@ func TestTinyGraphReadsParams(t *testing.T) {
 	}
 	// PostLayerNorm reads exactly the params Forward leaves unused.
 	ctx := context.New()
-	g := NewGraph(testBackend(t), "post")
+	g := NewGraph(testutil.Backend(t), "post")
 	PostLayerNorm(ctx, tiny, Parameter(g, "h", shapes.Make(dtypes.Float32, 2, 4, 16)))
 	var names []string
 	for v := range ctx.IterVariables() {
@@ -285,10 +274,10 @@ func TestHooksInOrder(t *testing.T) {
 	if !slices.Equal(calls, []int{0, 1}) {
 		t.Errorf("hook calls %v, want [0 1]", calls)
 	}
-	if d := maxAbsDiff(outs[0], outs[1]); d != 0 {
+	if d := testutil.MaxAbsDiff(outs[0], outs[1]); d != 0 {
 		t.Errorf("identity hook changed the output by %.3g", d)
 	}
-	if d := maxAbsDiff(outs[0], outs[2]); d < 1e-3 {
+	if d := testutil.MaxAbsDiff(outs[0], outs[2]); d < 1e-3 {
 		t.Errorf("a hook at layer 0 did not reach the output (diff %.3g)", d)
 	}
 	for i := range outs[3] {
@@ -315,7 +304,7 @@ func TestBatchRowsIndependent(t *testing.T) {
 	both := run(t, ctx, fn, pixels)
 	alone := run(t, ctx, fn, second)
 	m := len(both[0]) / 2
-	if d := maxAbsDiff(both[0][m:], alone[0]); d > 1e-5 {
+	if d := testutil.MaxAbsDiff(both[0][m:], alone[0]); d > 1e-5 {
 		t.Errorf("row 1 depends on row 0: diff %.3g", d)
 	}
 	// bf16 (8 significant bits) through two layers: a sanity bound, not
@@ -363,7 +352,7 @@ func TestGradientFiniteDifference(t *testing.T) {
 		return append([]*Node{l}, Gradient(l, vs...)...)
 	}, pixels)
 
-	e := context.MustNewExec(testBackend(t), ctx.Reuse(), loss)
+	e := context.MustNewExec(testutil.Backend(t), ctx.Reuse(), loss)
 	defer e.Finalize()
 	eval := func() float64 {
 		out, err := e.Exec(pixels)
@@ -399,12 +388,4 @@ func TestGradientFiniteDifference(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-}
-
-func maxAbsDiff(a, b []float32) float64 {
-	m := 0.0
-	for i := range a {
-		m = math.Max(m, math.Abs(float64(a[i]-b[i])))
-	}
-	return m
 }

@@ -1,0 +1,39 @@
+// Package testutil holds what visreft's tests share: one pure-Go backend
+// per test binary in the non-deadlocking configuration, and tensor
+// comparisons.
+package testutil
+
+import (
+	"math"
+	"sync"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/visreft/visreft/sdk/backend"
+)
+
+var (
+	once   sync.Once
+	shared backends.Backend
+	err    error
+)
+
+// Backend is the pure-Go backend (backend.CPUConfig), shared by every test
+// of the binary: tensors of one backend cannot be used on another.
+func Backend(tb testing.TB) backends.Backend {
+	tb.Helper()
+	once.Do(func() { shared, err = backend.NewFromConfig(backend.CPUConfig) })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return shared
+}
+
+// MaxAbsDiff is max |a[i] - b[i]| (a and b of equal length).
+func MaxAbsDiff(a, b []float32) float64 {
+	m := 0.0
+	for i := range a {
+		m = math.Max(m, math.Abs(float64(a[i]-b[i])))
+	}
+	return m
+}

@@ -23,10 +23,18 @@ func setupFor(opts options) (*paper.Setup, error) {
 		return s, nil
 	}
 	s, err := paper.NewSetup(opts.preset, false)
-	if err == nil {
-		setups[opts.preset] = s
+	if err != nil {
+		return nil, err
 	}
-	return s, err
+	// Interrupted runs resume from results/checkpoints; -force starts afresh.
+	s.CheckpointRoot = filepath.Join(opts.results, "checkpoints")
+	if opts.force {
+		if err := os.RemoveAll(s.CheckpointRoot); err != nil {
+			return nil, err
+		}
+	}
+	setups[opts.preset] = s
+	return s, nil
 }
 
 // begin starts an experiment: the setup and its record, or ok=false when

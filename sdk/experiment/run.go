@@ -4,7 +4,10 @@ import (
 	gocontext "context"
 	"fmt"
 	"image"
+	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -35,6 +38,12 @@ type Options struct {
 	// outputs; Run refuses it for methods that train the tower or projector.
 	Features *FeatureCache
 	Seed     uint64
+	// CheckpointDir, when set, makes training checkpoint there every
+	// CheckpointEvery optimizer steps (and at the end), and a run that finds
+	// a checkpoint there resumes from it: an interrupted run loses at most
+	// CheckpointEvery steps and ends with the weights an uninterrupted run has.
+	CheckpointDir   string
+	CheckpointEvery int
 }
 
 // Result is one method's run.
@@ -94,9 +103,20 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 	if len(tcfg.Buckets) == 0 {
 		tcfg.Buckets = buckets(src)
 	}
+	if opt.CheckpointDir != "" {
+		tcfg.CheckpointDir, tcfg.CheckpointEvery = opt.CheckpointDir, max(opt.CheckpointEvery, 1)
+	}
 	tr, err := train.New(b, model.Ctx, lossFn(model.Config, steer), st, src, tcfg)
 	if err != nil {
 		return nil, err
+	}
+	if opt.CheckpointDir != "" {
+		if _, err := os.Stat(filepath.Join(opt.CheckpointDir, train.StateFile)); err == nil {
+			if err := tr.Resume(opt.CheckpointDir); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(orDiscard(tcfg.Progress), "resuming %s from step %d of %d (%s)\n", m.Name, tr.Step(), tr.TotalSteps(), opt.CheckpointDir)
+		}
 	}
 	start := time.Now()
 	tres, err := tr.Run(cctx)
@@ -193,4 +213,11 @@ func Images(xs []cvbench.Example) []func() (image.Image, error) {
 		out[i] = x.Image
 	}
 	return out
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
 }

@@ -2,13 +2,16 @@ package experiment
 
 import (
 	gocontext "context"
+	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/visreft/visreft/sdk/backend"
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/demo"
 	"github.com/visreft/visreft/sdk/eval"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/reft"
 )
@@ -129,5 +132,44 @@ func TestVisionSideReFTLearns(t *testing.T) {
 	// 2 vision layers of width 48 and the projector output of width 64, rank 4.
 	if want := int64(2*(2*48*4+4) + (2*64*4 + 4)); res.TrainableParams != want {
 		t.Errorf("trainable %d, want %d", res.TrainableParams, want)
+	}
+}
+
+// TestRunResumesFromCheckpoint: a run that finds its checkpoint resumes
+// there (here: after the last step) and ends with the same weights, so the
+// same losses and predictions, as the run that wrote it.
+func TestRunResumesFromCheckpoint(t *testing.T) {
+	t.Setenv("VISREFT_CACHE", t.TempDir())
+	ds, err := demo.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Data{Train: ds.Examples[:8], Val: ds.Examples[8:12]}
+	b := testutil.Backend(t)
+	newModel := func() (*llava.Model, error) { return demo.Model(1) }
+	m := PaperReFT(4, "all")
+	m.Train.Progress, m.Train.BatchSize = io.Discard, 4
+	dir := t.TempDir()
+	opt := Options{EvalTrain: -1, Seed: 1, CheckpointDir: dir, CheckpointEvery: 1}
+	first, err := Run(gocontext.Background(), b, newModel, d, m, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress strings.Builder
+	m.Train.Progress = &progress
+	again, err := Run(gocontext.Background(), b, newModel, d, m, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(progress.String(), "resuming reft from step 2 of 2") {
+		t.Errorf("second run did not resume: %q", progress.String())
+	}
+	if fmt.Sprint(first.Losses) != fmt.Sprint(again.Losses) {
+		t.Errorf("losses %v, resumed %v", first.Losses, again.Losses)
+	}
+	for i, p := range first.ValResult.Predictions {
+		if fmt.Sprint(p.LogProbs) != fmt.Sprint(again.ValResult.Predictions[i].LogProbs) {
+			t.Errorf("example %d: log-probs %v, after resume %v", i, p.LogProbs, again.ValResult.Predictions[i].LogProbs)
+		}
 	}
 }

@@ -7,9 +7,12 @@ package paper
 
 import (
 	gocontext "context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/visreft/visreft/sdk/backend"
@@ -35,8 +38,12 @@ type Setup struct {
 	NumLayers int
 	EvalTrain int       // training examples scored for train accuracy (0: all)
 	Progress  io.Writer // training progress bars (nil: none)
-	features  *experiment.FeatureCache
-	tune      func(*experiment.Method)
+	// CheckpointRoot, when set, gives every run a checkpoint folder under it
+	// (named by the method's configuration), so an interrupted experiment
+	// resumes where it stopped.
+	CheckpointRoot string
+	features       *experiment.FeatureCache
+	tune           func(*experiment.Method)
 }
 
 // PresetFromEnv is VISREFT_PRESET, "demo" when unset.
@@ -113,6 +120,15 @@ func (s *Setup) Run(m experiment.Method) (*experiment.Result, error) {
 	s.tune(&m)
 	m.Train.Progress = s.Progress
 	opt := experiment.Options{EvalTrain: s.EvalTrain, Seed: 1}
+	if s.CheckpointRoot != "" {
+		key, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(append(key, s.Preset...))
+		opt.CheckpointDir = filepath.Join(s.CheckpointRoot, fmt.Sprintf("%s-%x", m.Name, sum[:6]))
+		opt.CheckpointEvery = 50
+	}
 	if m.VisionFrozen() {
 		if s.features == nil {
 			model, err := s.NewModel()

@@ -49,14 +49,7 @@ var DataOptions = cvbench.GenerateOptions{Seed: 1, ImageSize: 64,
 // (VISREFT_CACHE overrides); generation is seeded, so it is the same data
 // on every machine.
 func DataDir() (string, error) {
-	base := os.Getenv("VISREFT_CACHE")
-	if base == "" {
-		c, err := os.UserCacheDir()
-		if err != nil {
-			c = os.TempDir()
-		}
-		base = filepath.Join(c, "visreft")
-	}
+	base := CacheDir()
 	o := DataOptions
 	dir := filepath.Join(base, fmt.Sprintf("cvbench-synthetic-s%d-%d-%d-%d-%d-px%d", o.Seed,
 		o.Counts.Count, o.Counts.Relation, o.Counts.Depth, o.Counts.Distance, o.ImageSize))
@@ -67,6 +60,19 @@ func DataDir() (string, error) {
 		return "", err
 	}
 	return dir, nil
+}
+
+// CacheDir is where visreft keeps generated data: VISREFT_CACHE, else
+// the user cache folder's visreft/.
+func CacheDir() string {
+	if base := os.Getenv("VISREFT_CACHE"); base != "" {
+		return base
+	}
+	c, err := os.UserCacheDir()
+	if err != nil {
+		c = os.TempDir()
+	}
+	return filepath.Join(c, "visreft")
 }
 
 // Data loads the demo's synthetic data set.

@@ -57,7 +57,10 @@ func PresetFromEnv() string {
 // NewSetup builds a preset. quick shrinks the demo preset further (fewer
 // examples and sweep points) for notebooks executed in CI; it never
 // applies to "paper". "paper" reads nanoLLaVA and CV-Bench from local
-// folders named by VISREFT_MODEL / VISREFT_CVBENCH, the hub cache, or the hub.
+// folders named by VISREFT_MODEL / VISREFT_CVBENCH, the hub cache, or the
+// hub; VISREFT_MODEL=random gives nanoLLaVA's architecture with random
+// weights and VISREFT_CVBENCH=synthetic a full-size synthetic set (both
+// labelled synthetic), so the paper's shapes run without the downloads.
 func NewSetup(preset string, quick bool) (*Setup, error) {
 	b, choice, err := backend.New()
 	if err != nil {
@@ -77,11 +80,24 @@ func NewSetup(preset string, quick bool) (*Setup, error) {
 		s.tune = func(m *experiment.Method) { m.Train.BatchSize = 4 }
 	case "paper":
 		modelID, dataID := envOr("VISREFT_MODEL", llava.HubID), envOr("VISREFT_CVBENCH", cvbench.HubID)
-		if ds, err = cvbench.Open(gocontext.Background(), dataID, hub.DefaultOptions(), true); err != nil {
+		if ds, err = paperData(dataID); err != nil {
 			return nil, err
 		}
-		s.NewModel = func() (*llava.Model, error) {
-			return llava.Load(gocontext.Background(), modelID, llava.LoadOptions{Download: true, Tokenizer: demo.TokenizerPath()})
+		if modelID == "random" {
+			// nanoLLaVA's full architecture with random weights: for speed
+			// and memory runs on a GPU without the checkpoint.
+			s.Synthetic = true
+			s.NewModel = func() (*llava.Model, error) {
+				tok, err := demo.Tokenizer()
+				if err != nil {
+					return nil, err
+				}
+				return llava.NewRandom(llava.NanoLLaVA(), 1, tok)
+			}
+		} else {
+			s.NewModel = func() (*llava.Model, error) {
+				return llava.Load(gocontext.Background(), modelID, llava.LoadOptions{Download: true, Tokenizer: demo.TokenizerPath()})
+			}
 		}
 		s.Ranks = []int{4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}
 		s.tune = func(*experiment.Method) {}
@@ -105,6 +121,21 @@ func NewSetup(preset string, quick bool) (*Setup, error) {
 	s.Data = experiment.Data{Train: train, Val: val}
 	s.Synthetic = s.Synthetic || ds.Examples[0].Synthetic()
 	return s, nil
+}
+
+// paperData is CV-Bench from a folder, the hub cache or the hub; "synthetic"
+// generates a full-size synthetic set (2,638 rows at 384 px, cached) instead.
+func paperData(id string) (*cvbench.Dataset, error) {
+	if id != "synthetic" {
+		return cvbench.Open(gocontext.Background(), id, hub.DefaultOptions(), true)
+	}
+	dir := filepath.Join(demo.CacheDir(), "cvbench-synthetic-fullsize-s1")
+	if _, err := os.Stat(filepath.Join(dir, "test_3d.parquet")); err != nil {
+		if err := cvbench.Generate(dir, cvbench.GenerateOptions{Seed: 1, Counts: cvbench.CVBenchCounts, ImageSize: 384}); err != nil {
+			return nil, err
+		}
+	}
+	return cvbench.LoadDir(dir)
 }
 
 func envOr(key, def string) string {

@@ -123,8 +123,10 @@ type sample struct {
 	img image.Image
 }
 
-// encode renders x's prompt (with target, if not empty) for nanoLLaVA.
-func encode(m *llava.Model, x cvbench.Example, o cvbench.PromptOptions, target string) (llava.Sample, error) {
+// Encode renders x's prompt for nanoLLaVA with the image placeholder and
+// tokenizes it; a non-empty target (a letter like "(C)" or a choice's text)
+// is appended, closed by the format's end of turn, as the loss target.
+func Encode(m *llava.Model, x cvbench.Example, o cvbench.PromptOptions, target string) (llava.Sample, error) {
 	o.ImageToken = cvbench.ImagePlaceholder
 	r := x.Render(o)
 	if target != "" {
@@ -170,7 +172,7 @@ func byLikelihood(b backends.Backend, m *llava.Model, xs []cvbench.Example, opt 
 			if opt.Prompt.Target == cvbench.TargetText {
 				target = x.Choices[c]
 			}
-			s, err := encode(m, x, opt.Prompt, target)
+			s, err := Encode(m, x, opt.Prompt, target)
 			if err != nil {
 				return nil, err
 			}
@@ -249,7 +251,7 @@ func byGeneration(b backends.Backend, m *llava.Model, xs []cvbench.Example, opt 
 			if err != nil {
 				return nil, err
 			}
-			s, err := encode(m, x, opt.Prompt, "")
+			s, err := Encode(m, x, opt.Prompt, "")
 			if err != nil {
 				return nil, err
 			}

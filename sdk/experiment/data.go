@@ -6,6 +6,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/visreft/visreft/sdk/cvbench"
+	"github.com/visreft/visreft/sdk/eval"
 	"github.com/visreft/visreft/sdk/models/llava"
 )
 
@@ -44,7 +45,7 @@ type source struct {
 func newSource(m *llava.Model, xs []cvbench.Example, prompt cvbench.PromptOptions, steer llava.Steer, fc *FeatureCache) (*source, error) {
 	s := &source{m: m, steer: steer, nImage: m.Config.Vision.WithDefaults().NumPatches(), features: fc}
 	for _, x := range xs {
-		sm, err := encodeExample(m, x, prompt, true)
+		sm, err := eval.Encode(m, x, prompt, x.Render(prompt).Target)
 		if err != nil {
 			return nil, fmt.Errorf("experiment: example %d: %w", x.Idx, err)
 		}
@@ -53,17 +54,6 @@ func newSource(m *llava.Model, xs []cvbench.Example, prompt cvbench.PromptOption
 	}
 	s.targets = targetWidth(s.samples)
 	return s, nil
-}
-
-// encodeExample renders x for nanoLLaVA, with its answer as target when asked.
-func encodeExample(m *llava.Model, x cvbench.Example, prompt cvbench.PromptOptions, withTarget bool) (llava.Sample, error) {
-	prompt.ImageToken = cvbench.ImagePlaceholder
-	r := x.Render(prompt)
-	target := ""
-	if withTarget {
-		target = r.Target + r.EndOfTurn
-	}
-	return llava.Encode(m.Tokenizer, r.Prompt, target)
 }
 
 func (s *source) Len() int { return len(s.samples) }

@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/visreft/visreft/sdk/cvbench"
+	"github.com/visreft/visreft/sdk/eval"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/reft"
 )
@@ -43,8 +44,7 @@ func (s *Setup) Interchange(layer int, ranks []int, pairs int) ([]InterchangeRow
 	n := m.Config.Vision.WithDefaults().NumPatches()
 	var samples []llava.Sample
 	for _, x := range xs[:2*pairs] {
-		r := x.Render(cvbench.PromptOptions{Format: cvbench.PromptChatML})
-		sm, err := llava.Encode(m.Tokenizer, r.Prompt, "")
+		sm, err := eval.Encode(m, x, cvbench.PromptOptions{Format: cvbench.PromptChatML}, "")
 		if err != nil {
 			return nil, err
 		}

@@ -6,7 +6,6 @@ package qwen2
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/visreft/visreft/sdk/hfconfig"
 )
@@ -60,32 +59,24 @@ func (c Config) WithDefaults() Config {
 // Validate reports every inconsistency at once, naming the config fields.
 func (c Config) Validate() error {
 	c = c.WithDefaults()
-	var errs []string
-	pos := func(name string, v int) {
-		if v <= 0 {
-			errs = append(errs, fmt.Sprintf("%s must be > 0, got %d", name, v))
-		}
-	}
-	pos("vocab_size", c.VocabSize)
-	pos("hidden_size", c.HiddenSize)
-	pos("intermediate_size", c.IntermediateSize)
-	pos("num_hidden_layers", c.NumHiddenLayers)
-	pos("num_attention_heads", c.NumAttentionHeads)
-	pos("num_key_value_heads", c.NumKeyValueHeads)
+	var errs hfconfig.Problems
+	errs.Positive("vocab_size", c.VocabSize)
+	errs.Positive("hidden_size", c.HiddenSize)
+	errs.Positive("intermediate_size", c.IntermediateSize)
+	errs.Positive("num_hidden_layers", c.NumHiddenLayers)
+	errs.Positive("num_attention_heads", c.NumAttentionHeads)
+	errs.Positive("num_key_value_heads", c.NumKeyValueHeads)
 	if c.NumAttentionHeads > 0 && c.NumKeyValueHeads > 0 && c.NumAttentionHeads%c.NumKeyValueHeads != 0 {
-		errs = append(errs, fmt.Sprintf("num_attention_heads (%d) must be a multiple of num_key_value_heads (%d)",
-			c.NumAttentionHeads, c.NumKeyValueHeads))
+		errs.Addf("num_attention_heads (%d) must be a multiple of num_key_value_heads (%d)",
+			c.NumAttentionHeads, c.NumKeyValueHeads)
 	}
 	if c.HeadDim%2 != 0 {
-		errs = append(errs, fmt.Sprintf("head_dim must be even for rotary embeddings, got %d", c.HeadDim))
+		errs.Addf("head_dim must be even for rotary embeddings, got %d", c.HeadDim)
 	}
 	if c.HiddenAct != "silu" {
-		errs = append(errs, fmt.Sprintf("hidden_act %q is not supported (only silu)", c.HiddenAct))
+		errs.Addf("hidden_act %q is not supported (only silu)", c.HiddenAct)
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("qwen2 config: %s", strings.Join(errs, "; "))
-	}
-	return nil
+	return errs.Err("qwen2 config")
 }
 
 // LoadConfig reads and validates a Qwen2 config.json; errors name the file

@@ -8,8 +8,9 @@
 package siglip
 
 import (
-	"fmt"
 	"strings"
+
+	"github.com/visreft/visreft/sdk/hfconfig"
 )
 
 // Config mirrors the fields of a SigLIP vision_config that the encoder
@@ -103,41 +104,33 @@ func (c Config) HeadDim() int {
 // Validate reports every inconsistency at once, naming the config fields.
 func (c Config) Validate() error {
 	c = c.WithDefaults()
-	var errs []string
-	pos := func(name string, v int) {
-		if v <= 0 {
-			errs = append(errs, fmt.Sprintf("%s must be > 0, got %d", name, v))
-		}
-	}
-	pos("hidden_size", c.HiddenSize)
-	pos("intermediate_size", c.IntermediateSize)
-	pos("num_hidden_layers", c.NumHiddenLayers)
-	pos("num_attention_heads", c.NumAttentionHeads)
-	pos("num_channels", c.NumChannels)
-	pos("image_size", c.ImageSize)
-	pos("patch_size", c.PatchSize)
+	var errs hfconfig.Problems
+	errs.Positive("hidden_size", c.HiddenSize)
+	errs.Positive("intermediate_size", c.IntermediateSize)
+	errs.Positive("num_hidden_layers", c.NumHiddenLayers)
+	errs.Positive("num_attention_heads", c.NumAttentionHeads)
+	errs.Positive("num_channels", c.NumChannels)
+	errs.Positive("image_size", c.ImageSize)
+	errs.Positive("patch_size", c.PatchSize)
 	if c.HiddenSize > 0 && c.NumAttentionHeads > 0 && c.HiddenSize%c.NumAttentionHeads != 0 {
-		errs = append(errs, fmt.Sprintf("hidden_size (%d) must be a multiple of num_attention_heads (%d)",
-			c.HiddenSize, c.NumAttentionHeads))
+		errs.Addf("hidden_size (%d) must be a multiple of num_attention_heads (%d)",
+			c.HiddenSize, c.NumAttentionHeads)
 	}
 	if c.PatchSize > 0 && c.ImageSize > 0 && c.ImageSize < c.PatchSize {
-		errs = append(errs, fmt.Sprintf("image_size (%d) must be at least patch_size (%d)", c.ImageSize, c.PatchSize))
+		errs.Addf("image_size (%d) must be at least patch_size (%d)", c.ImageSize, c.PatchSize)
 	}
 	if c.LayersKept < 1 || c.LayersKept > c.NumHiddenLayers {
-		errs = append(errs, fmt.Sprintf("LayersKept (%d) must be between 1 and num_hidden_layers (%d)",
-			c.LayersKept, c.NumHiddenLayers))
+		errs.Addf("LayersKept (%d) must be between 1 and num_hidden_layers (%d)",
+			c.LayersKept, c.NumHiddenLayers)
 	}
 	if activation(c.HiddenAct) == nil {
-		errs = append(errs, fmt.Sprintf("hidden_act %q is not supported (gelu_pytorch_tanh, gelu_new, gelu)", c.HiddenAct))
+		errs.Addf("hidden_act %q is not supported (gelu_pytorch_tanh, gelu_new, gelu)", c.HiddenAct)
 	}
 	if c.LayerNormEps < 0 {
-		errs = append(errs, fmt.Sprintf("layer_norm_eps must be >= 0, got %g", c.LayerNormEps))
+		errs.Addf("layer_norm_eps must be >= 0, got %g", c.LayerNormEps)
 	}
 	if c.Prefix != "" && !strings.HasSuffix(c.Prefix, ".") {
-		errs = append(errs, fmt.Sprintf("Prefix %q must end with a dot", c.Prefix))
+		errs.Addf("Prefix %q must end with a dot", c.Prefix)
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("siglip config: %s", strings.Join(errs, "; "))
-	}
-	return nil
+	return errs.Err("siglip config")
 }

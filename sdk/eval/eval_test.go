@@ -8,9 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/visreft/visreft/sdk/backend"
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/demo"
+	"github.com/visreft/visreft/sdk/internal/testutil"
+	"github.com/visreft/visreft/sdk/models/llava"
 )
 
 // TestLikelihoodIsBatchInvariant: each choice's log-probability is the same
@@ -18,20 +19,9 @@ import (
 // padding and length buckets do not leak), and the prediction is the
 // argmax. Scores are labelled synthetic.
 func TestLikelihoodIsBatchInvariant(t *testing.T) {
-	t.Setenv("VISREFT_CACHE", t.TempDir())
-	m, err := demo.Model(3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds, err := demo.Data()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, ds := demoModelAndData(t)
 	xs := ds.Examples[:5]
-	b, err := backend.NewFromConfig(backend.CPUConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := testutil.Backend(t)
 	big, err := Evaluate(b, m, xs, Options{BatchSize: 8})
 	if err != nil {
 		t.Fatal(err)
@@ -75,19 +65,8 @@ func TestLikelihoodIsBatchInvariant(t *testing.T) {
 }
 
 func TestGenerateModeParsesAnswers(t *testing.T) {
-	t.Setenv("VISREFT_CACHE", t.TempDir())
-	m, err := demo.Model(3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds, err := demo.Data()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := backend.NewFromConfig(backend.CPUConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, ds := demoModelAndData(t)
+	b := testutil.Backend(t)
 	r, err := Evaluate(b, m, ds.Examples[:3], Options{Mode: Generate, BatchSize: 2, MaxNewTokens: 4,
 		Prompt: cvbench.PromptOptions{Format: cvbench.PromptChatML}})
 	if err != nil {
@@ -137,4 +116,20 @@ func TestWriteResults(t *testing.T) {
 	if lines := strings.Count(string(csvData), "\n"); lines != 3 {
 		t.Errorf("csv has %d lines, want header + 2", lines)
 	}
+}
+
+// demoModelAndData is the demo model (random weights) and its synthetic
+// data, generated into a fresh cache.
+func demoModelAndData(t *testing.T) (*llava.Model, *cvbench.Dataset) {
+	t.Helper()
+	t.Setenv("VISREFT_CACHE", t.TempDir())
+	m, err := demo.Model(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := demo.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, ds
 }

@@ -74,7 +74,7 @@ func NewGenerator(b backends.Backend, m *Model, opt GenerateOptions, nPrefillExt
 	}
 	outputs := func(logits *Node, cache *qwen2.Cache) []*Node {
 		last := logits.Shape().Dimensions[1] - 1
-		res := []*Node{Squeeze(Slice(logits, AxisRange(), AxisElem(last), AxisRange()), 1)}
+		res := []*Node{ConvertDType(Squeeze(Slice(logits, AxisRange(), AxisElem(last), AxisRange()), 1), dtypes.Float32)}
 		for _, lc := range cache.Layers {
 			res = append(res, lc.K, lc.V)
 		}
@@ -83,7 +83,11 @@ func NewGenerator(b backends.Backend, m *Model, opt GenerateOptions, nPrefillExt
 	// prefill inputs: pixels, text ids, gather, valid, positions, writeAt, keyValid, extra..., caches...
 	gen.prefill = context.MustNewExec(b, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
 		g := in[0].Graph()
-		inp := Inputs{Pixels: in[0], TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4]}
+		px := in[0]
+		if px.DType() != opt.DType { // compute in opt.DType whatever the pixels' dtype
+			px = ConvertDType(px, opt.DType)
+		}
+		inp := Inputs{Pixels: px, TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4]}
 		if opt.Steer != nil {
 			ApplySteer(ctx, opt.Steer, &inp, in[7:7+gen.nPre])
 		} else if opt.Hook != nil {

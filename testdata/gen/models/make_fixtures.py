@@ -7,15 +7,22 @@ for each model (in testdata/models/<name>/):
 
   model.safetensors   the weights, nanoLLaVA names (f32)
   config.json         the configs (text, vision, projector)
+  bf16/model.safetensors, bf16/config.json  the same weights cast to bf16
+                      by torch (the dtype nanoLLaVA's checkpoint is stored in)
   golden.safetensors  inputs and outputs: input_ids, pixel_values, logits,
-                      hidden_<i> (block outputs), image_features, ...
+                      hidden_<i> (HF hidden_states), vision_hidden_<i>,
+                      image_features, inputs_embeds; text_* for a
+                      text-only, left-padded batch run through Qwen2 alone;
+                      generated (greedy, 6 new tokens, from inputs_embeds)
   golden_bf16.safetensors  the same outputs with the model cast to bf16
 
-Pinned: python 3.12, torch 2.11, transformers 5.17, safetensors (the GPU
-machine's versions, see ../../../../shared/FACTS.md section 5). Run on the
-GPU machine (CPU also works, in f32 on the CPU for determinism):
+Pinned: Debian sid's python3-transformers 5.12.1 and python3-torch 2.14.1
+(CPU, f32 for determinism), made in a sid chroot by
+testdata/gen/debian-sid.sh; the GPU machine's transformers 5.17 / torch 2.11
+also work. The versions that ran are in each file's metadata.
 
-  python3 testdata/gen/models/make_fixtures.py --out testdata/models
+  testdata/gen/debian-sid.sh /srv/sid          # once: chroot with transformers
+  testdata/gen/debian-sid.sh /srv/sid python3 testdata/gen/models/make_fixtures.py
 """
 import argparse
 import json
@@ -26,7 +33,7 @@ import transformers
 from safetensors.torch import save_file
 from transformers import Qwen2Config, Qwen2ForCausalLM, SiglipVisionConfig, SiglipVisionModel
 
-EXPECTED = {"transformers": "5.17", "torch": "2.11"}
+EXPECTED = {"transformers": "5.12.1", "torch": "2.14.1"}
 
 IMAGE_TOKEN = -200
 
@@ -54,17 +61,29 @@ class Projector(torch.nn.Sequential):
 
 
 class VisionTowerHolder(torch.nn.Module):
-    """Gives the names model.vision_tower.vision_tower.vision_model.*"""
+    """Gives the names model.vision_tower.vision_tower.vision_model.*
+
+    transformers 4.x nests the transformer as SiglipVisionModel.vision_model;
+    5.x keeps it at the top (and maps old names when loading), so it is
+    wrapped here to keep nanoLLaVA's names either way."""
 
     def __init__(self, cfg):
         super().__init__()
-        self.vision_tower = SiglipVisionModel(cfg)
-        layers = self.vision_tower.vision_model.encoder.layers
-        self.vision_tower.vision_model.encoder.layers = torch.nn.ModuleList(list(layers)[:-1])
-        self.vision_tower.vision_model.head = torch.nn.Identity()
+        model = SiglipVisionModel(cfg)
+        self.run = model
+        if hasattr(model, "vision_model"):
+            self.vision_tower, inner = model, model.vision_model
+        else:
+            self.vision_tower, inner = torch.nn.Module(), model
+            self.vision_tower.vision_model = model
+        inner.encoder.layers = torch.nn.ModuleList(list(inner.encoder.layers)[:-1])
+        inner.head = torch.nn.Identity()
+
+    def state_dict(self, *args, **kwargs):
+        return self.vision_tower.state_dict(prefix="vision_tower.")
 
     def forward(self, pixel_values):
-        out = self.vision_tower(pixel_values, output_hidden_states=True)
+        out = self.run(pixel_values, output_hidden_states=True)
         return out.hidden_states[-1], out.hidden_states  # raw last kept layer, no post_layernorm
 
 
@@ -103,7 +122,29 @@ def run(model, tower, proj, ids, pixels, dtype):
         res[f"hidden_{i}"] = h
     for i, h in enumerate(vis_hidden):
         res[f"vision_hidden_{i}"] = h
-    return {k: v.float().contiguous() for k, v in res.items()}
+    return {k: v.float().contiguous().clone() for k, v in res.items()}
+
+
+def text_batch(model, dtype):
+    """Text only, left-padded: Qwen2 alone, positions counted from each
+    row's first real token (as generate() does)."""
+    ids = torch.tensor([[11, 23, 5, 70, 8, 31, 2], [0, 0, 0, 64, 4, 19, 88]])
+    mask = torch.tensor([[1] * 7, [0, 0, 0, 1, 1, 1, 1]])
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    with torch.no_grad():
+        out = model.to(dtype)(input_ids=ids, attention_mask=mask, position_ids=pos)
+    return {"text_input_ids": ids, "text_attention_mask": mask, "text_logits": out.logits.float().contiguous()}
+
+
+def generated(model, tower, proj, ids, pixels, dtype):
+    """Greedy continuation of the multimodal prompts: 6 new tokens, no eos."""
+    model, tower, proj = model.to(dtype), tower.to(dtype), proj.to(dtype)
+    with torch.no_grad():
+        feats = proj(tower(pixels.to(dtype))[0])
+        embeds = splice(model.model.embed_tokens, ids, feats)
+        out = model.generate(inputs_embeds=embeds, attention_mask=torch.ones(embeds.shape[:2], dtype=torch.long),
+                             max_new_tokens=6, do_sample=False, eos_token_id=None, pad_token_id=0)
+    return out[:, -6:].to(torch.int64).contiguous()
 
 
 def main():
@@ -135,18 +176,24 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     meta = {"transformers": transformers.__version__, "torch": torch.__version__, "script": "testdata/gen/models/make_fixtures.py"}
     save_file(weights, os.path.join(out_dir, "model.safetensors"), metadata=meta)
+    os.makedirs(os.path.join(out_dir, "bf16"), exist_ok=True)
+    save_file({k: v.to(torch.bfloat16) for k, v in weights.items()},
+              os.path.join(out_dir, "bf16", "model.safetensors"), metadata=meta)
     inputs = {"input_ids": ids.to(torch.int64), "pixel_values": pixels.float()}
     for name, dtype in (("golden.safetensors", torch.float32), ("golden_bf16.safetensors", torch.bfloat16)):
         res = run(model, tower, proj, ids, pixels, dtype)
         res.update(inputs)
+        res.update(text_batch(model, dtype))
+        res["generated"] = generated(model, tower, proj, ids, pixels, dtype)
         save_file(res, os.path.join(out_dir, name), metadata=meta)
     # nanoLLaVA's format: the Qwen2 fields at top level plus the mm fields;
     # vision_config is visreft's extension (nanoLLaVA's tower is so400m).
     cfg = tcfg.to_dict()
     cfg.update({"mm_hidden_size": vcfg.hidden_size, "mm_projector_type": "mlp2x_gelu",
                 "mm_vision_tower": "tiny-random-siglip", "vision_config": vcfg.to_dict()})
-    with open(os.path.join(out_dir, "config.json"), "w") as f:
-        json.dump(cfg, f, indent=1, sort_keys=True, default=str)
+    for sub in ("", "bf16"):
+        with open(os.path.join(out_dir, sub, "config.json"), "w") as f:
+            json.dump(cfg, f, indent=1, sort_keys=True, default=str)
     print("wrote", out_dir)
 
 

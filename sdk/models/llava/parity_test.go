@@ -142,7 +142,7 @@ func TestParityWithTransformers(t *testing.T) {
 				outs := append([]*Node{vis.Embeddings}, vis.Hidden...)
 				outs = append(outs, feat, Embeds(ctx, m.Config, inp))
 				outs = append(outs, dec.Hidden...)
-				return toF32(append(outs, dec.Final, logits))
+				return toF32(append(outs, dec.Final, logits, siglip.PostLayerNorm(ctx, m.Config.Vision, vis.Last)))
 			})
 			out, err := e.Exec(pixels, bt.TextIDs, bt.Gather, bt.Valid, bt.Positions)
 			e.Finalize()
@@ -165,6 +165,8 @@ func TestParityWithTransformers(t *testing.T) {
 			}
 			check(fmt.Sprintf("hidden_%d (norm)", nDec), out[k+2+nDec], fmt.Sprintf("hidden_%d", nDec), nil)
 			check("logits", out[k+3+nDec], "logits", nil)
+			// Plain SigLIP's last_hidden_state (nanoLLaVA does not use it).
+			check("vision_post_layernorm", out[k+4+nDec], "vision_post_layernorm", nil)
 
 			// Text only, left-padded: Qwen2 alone, pad positions not compared.
 			textIDs, mask := int64Rows(gold("text_input_ids")), int64Rows(gold("text_attention_mask"))

@@ -27,6 +27,28 @@ type Config struct {
 	BOSTokenID            int     `json:"bos_token_id"`
 	EOSTokenID            int     `json:"eos_token_id"`
 	TorchDType            string  `json:"torch_dtype"`
+	// transformers >= 5 writes rope_theta inside rope_parameters; 4.x
+	// writes it at the top and rope_scaling (null unless scaled).
+	RopeParameters *RopeParameters `json:"rope_parameters"`
+	RopeScaling    *RopeParameters `json:"rope_scaling"`
+}
+
+// RopeParameters is a config's rope_parameters (or legacy rope_scaling)
+// object. Only the default rotary embedding is implemented.
+type RopeParameters struct {
+	RopeTheta float64 `json:"rope_theta"`
+	RopeType  string  `json:"rope_type"`
+	Type      string  `json:"type"` // the legacy spelling of rope_type
+}
+
+func (r *RopeParameters) kind() string {
+	if r == nil {
+		return ""
+	}
+	if r.RopeType != "" {
+		return r.RopeType
+	}
+	return r.Type
 }
 
 // NanoLLaVA is the text model of qnguyen3/nanoLLaVA (Quyen-SE-v0.1, Qwen1.5-0.5B family).
@@ -43,6 +65,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.HeadDim == 0 && c.NumAttentionHeads > 0 {
 		c.HeadDim = c.HiddenSize / c.NumAttentionHeads
+	}
+	if c.RopeTheta == 0 && c.RopeParameters != nil {
+		c.RopeTheta = c.RopeParameters.RopeTheta
 	}
 	if c.RopeTheta == 0 {
 		c.RopeTheta = 10000
@@ -72,6 +97,17 @@ func (c Config) Validate() error {
 	}
 	if c.HeadDim%2 != 0 {
 		errs.Addf("head_dim must be even for rotary embeddings, got %d", c.HeadDim)
+	}
+	for _, r := range []struct {
+		field string
+		p     *RopeParameters
+	}{{"rope_parameters", c.RopeParameters}, {"rope_scaling", c.RopeScaling}} {
+		if k := r.p.kind(); k != "" && k != "default" {
+			errs.Addf("%s: rope type %q is not supported (only the default rotary embedding)", r.field, k)
+		}
+	}
+	if p := c.RopeParameters; p != nil && p.RopeTheta != 0 && p.RopeTheta != c.RopeTheta {
+		errs.Addf("rope_theta (%g) and rope_parameters.rope_theta (%g) disagree", c.RopeTheta, p.RopeTheta)
 	}
 	if c.HiddenAct != "silu" {
 		errs.Addf("hidden_act %q is not supported (only silu)", c.HiddenAct)

@@ -117,7 +117,9 @@ def run(model, tower, proj, ids, pixels, dtype):
         feats = proj(vis)
         embeds = splice(model.model.embed_tokens, ids, feats)
         out = model(inputs_embeds=embeds, output_hidden_states=True)
-    res = {"image_features": feats, "vision_out": vis, "inputs_embeds": embeds, "logits": out.logits}
+    inner = tower.vision_tower.vision_model
+    res = {"image_features": feats, "vision_out": vis, "inputs_embeds": embeds, "logits": out.logits,
+           "vision_post_layernorm": inner.post_layernorm(vis)}  # plain SigLIP's last_hidden_state
     for i, h in enumerate(out.hidden_states):
         res[f"hidden_{i}"] = h
     for i, h in enumerate(vis_hidden):
@@ -145,6 +147,27 @@ def generated(model, tower, proj, ids, pixels, dtype):
         out = model.generate(inputs_embeds=embeds, attention_mask=torch.ones(embeds.shape[:2], dtype=torch.long),
                              max_new_tokens=6, do_sample=False, eos_token_id=None, pad_token_id=0)
     return out[:, -6:].to(torch.int64).contiguous()
+
+
+def qwen2_tied(root, meta):
+    """A second text-only Qwen2 (Qwen1.5-0.5B style: tied embeddings,
+    rope_theta 1e6, one kv head, max_window_layers) saved by save_pretrained,
+    which drops the tied lm_head.weight as the hub checkpoints do."""
+    cfg = Qwen2Config(vocab_size=80, hidden_size=24, intermediate_size=40, num_hidden_layers=2,
+                      num_attention_heads=3, num_key_value_heads=1, max_position_embeddings=128,
+                      rope_theta=1e6, rms_norm_eps=1e-6, tie_word_embeddings=True, hidden_act="silu",
+                      attn_implementation="eager")
+    model = Qwen2ForCausalLM(cfg).eval()
+    randomize(model, 5)
+    out_dir = os.path.join(root, "qwen2_tied")
+    model.save_pretrained(out_dir, safe_serialization=True)
+    ids = torch.tensor([[3, 14, 15, 92 % 80, 65, 35, 8, 9, 79], [2, 7, 1, 8, 2, 8, 18, 28, 45]])
+    with torch.no_grad():
+        out = model(input_ids=ids, output_hidden_states=True)
+    res = {"input_ids": ids, "logits": out.logits.contiguous().clone()}
+    for i, h in enumerate(out.hidden_states):
+        res[f"hidden_{i}"] = h.contiguous().clone()
+    save_file(res, os.path.join(out_dir, "golden.safetensors"), metadata=meta)
 
 
 def main():
@@ -194,7 +217,8 @@ def main():
     for sub in ("", "bf16"):
         with open(os.path.join(out_dir, sub, "config.json"), "w") as f:
             json.dump(cfg, f, indent=1, sort_keys=True, default=str)
-    print("wrote", out_dir)
+    qwen2_tied(args.out, meta)
+    print("wrote", out_dir, "and", os.path.join(args.out, "qwen2_tied"))
 
 
 if __name__ == "__main__":

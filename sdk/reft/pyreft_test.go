@@ -130,7 +130,7 @@ func fixturePath() string {
 func TestPyreftParity(t *testing.T) {
 	path := fixturePath()
 	if _, err := os.Stat(path); err != nil {
-		t.Skipf("pyreft fixture %s does not exist: make it with "+
+		t.Fatalf("pyreft fixture %s does not exist: make it with "+
 			"`python3 testdata/gen/reft/make_fixtures.py --pyreft-src /path/to/pyreft` (torch; pyreft's source, not installed)", path)
 	}
 	f, err := safetensors.Open(path)

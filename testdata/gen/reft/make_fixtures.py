@@ -14,7 +14,10 @@ pyreft/interventions.py is imported, by path. pyvene is used when importable
 LoreftIntervention derives from, which only hold embed_dim, so the forward
 pass computed is pyreft's own code either way.
 
-Usage (torch 2.11, safetensors):
+Made with Debian sid's torch 2.14.1 and the real pyvene (testdata/gen/debian-sid.sh);
+pyreft dafd099 (2025-02-06) and pyvene 9e33390 (2026-03-05) source checkouts.
+
+Usage (torch >= 2.0, safetensors):
   python3 testdata/gen/reft/make_fixtures.py --pyreft-src /path/to/pyreft
 """
 import argparse

@@ -153,7 +153,7 @@ def qwen2_tied(root, meta):
     """A second text-only Qwen2 (Qwen1.5-0.5B style: tied embeddings,
     rope_theta 1e6, one kv head, max_window_layers) saved by save_pretrained,
     which drops the tied lm_head.weight as the hub checkpoints do."""
-    cfg = Qwen2Config(vocab_size=80, hidden_size=24, intermediate_size=40, num_hidden_layers=2,
+    cfg = Qwen2Config(vocab_size=80, hidden_size=24, intermediate_size=40, num_hidden_layers=4,
                       num_attention_heads=3, num_key_value_heads=1, max_position_embeddings=128,
                       rope_theta=1e6, rms_norm_eps=1e-6, tie_word_embeddings=True, hidden_act="silu",
                       attn_implementation="eager")

@@ -46,9 +46,10 @@ def tiny_qwen2():
 
 
 def tiny_siglip():
-    # 3 layers, nanoLLaVA keeps all but the last: 2 run.
+    # 3 layers, nanoLLaVA keeps all but the last: 2 run. 30 pixels at patch 7:
+    # the convolution drops the last 2 rows and columns, as so400m drops 6 of 384.
     return SiglipVisionConfig(hidden_size=16, intermediate_size=40, num_hidden_layers=3,
-                              num_attention_heads=2, num_channels=3, image_size=28, patch_size=7,
+                              num_attention_heads=2, num_channels=3, image_size=30, patch_size=7,
                               hidden_act="gelu_pytorch_tanh", layer_norm_eps=1e-6,
                               attn_implementation="eager")
 
@@ -192,7 +193,7 @@ def main():
     weights.update({"model.mm_projector." + k: v.float().contiguous() for k, v in proj.state_dict().items()})
 
     g = torch.Generator().manual_seed(4)
-    pixels = torch.rand((2, 3, 28, 28), generator=g) * 2 - 1
+    pixels = torch.rand((2, 3, 30, 30), generator=g) * 2 - 1
     ids = torch.tensor([[5, 17, 3, IMAGE_TOKEN, 40, 41, 9, 2], [7, 7, 1, IMAGE_TOKEN, 90, 12, 60, 33]])
 
     out_dir = os.path.join(args.out, "nanollava_tiny")

@@ -67,13 +67,7 @@ func TestParityWithTransformers(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer g.Close()
-			gold := func(name string) *tensors.Tensor {
-				v, err := nn.ReadTensor(g, name)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return v
-			}
+			gold := goldenReader(t, g)
 			// In bf16 both sides also err against the f32 result; report both.
 			truth := func(string) []float32 { return nil }
 			if pc.dtype != dtypes.Float32 {
@@ -96,14 +90,7 @@ func TestParityWithTransformers(t *testing.T) {
 				if len(gv) != len(wv) {
 					t.Fatalf("%s: %d values, transformers has %d (%v vs %v)", name, len(gv), len(wv), got.Shape(), gold(want).Shape())
 				}
-				worst, scale := 0.0, 1.0
-				for i := range gv {
-					if keep != nil && !keep(i) {
-						continue
-					}
-					worst = math.Max(worst, math.Abs(float64(gv[i]-wv[i])))
-					scale = math.Max(scale, math.Abs(float64(wv[i])))
-				}
+				worst, scale := maxError(gv, wv, keep)
 				t.Logf("%-16s max abs error %.3g (max |want| %.3g, relative %.3g)", name, worst, scale, worst/scale)
 				if tv := truth(want); tv != nil {
 					ours, theirs := 0.0, 0.0
@@ -218,6 +205,31 @@ func TestParityWithTransformers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// goldenReader reads tensors of a golden file, failing the test on error.
+func goldenReader(t *testing.T, g *safetensors.File) func(name string) *tensors.Tensor {
+	return func(name string) *tensors.Tensor {
+		t.Helper()
+		v, err := nn.ReadTensor(g, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+// maxError is max|got-want| over the kept indices (all when keep is nil)
+// and the scale it is judged against, max(1, max|want|).
+func maxError(got, want []float32, keep func(i int) bool) (worst, scale float64) {
+	scale = 1
+	for i := range want {
+		if keep == nil || keep(i) {
+			worst = math.Max(worst, math.Abs(float64(got[i]-want[i])))
+			scale = math.Max(scale, math.Abs(float64(want[i])))
+		}
+	}
+	return worst, scale
 }
 
 // toF32 converts the outputs to float32 for comparison.

@@ -14,7 +14,7 @@ func init() {
 		plan: "rank 6, layers {k..23} for k = 23 down to 0; plot train and validation accuracy"})
 	register(&command{name: "example", summary: "Figure 1: one question, base answer vs ReFT answer", run: runExample,
 		plan: "answer one depth question with the base model and the ReFT model; render the image with both answers"})
-	register(&command{name: "bench", summary: "training speed and memory of ReFT, LoRA and full fine-tuning",
+	register(&command{name: "bench", summary: "training speed and memory of ReFT, LoRA and full fine-tuning", run: runBench,
 		plan: "examples/s, peak memory and MFU per method on CV-Bench-shaped inputs (729 image + ~60 text tokens)"})
 	register(&command{name: "all", summary: "params, methods, rank, layers and example in turn", run: runAll,
 		plan: "run params, methods, rank, layers and example; write results/ and plots/"})

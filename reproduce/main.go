@@ -30,6 +30,12 @@ type options struct {
 	plots   string // figures folder
 	force   bool   // re-run finished runs
 	dryRun  bool   // print the plan only
+	// bench only
+	batches    string  // batch sizes, comma-separated
+	warmup     int     // untimed steps
+	steps      int     // timed steps
+	peakTFLOPs float64 // device peak for MFU
+	peer       string  // command prefix running the Python peers (pyreft, PEFT) side by side
 }
 
 var experiments = map[string]*command{}
@@ -47,6 +53,12 @@ func main() {
 	fs.StringVar(&o.plots, "plots", "plots", "folder for figures (SVG, PNG)")
 	fs.BoolVar(&o.force, "force", false, "re-run runs whose results already exist")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print what the experiment would do, and stop")
+	fs.StringVar(&o.batches, "batches", "", "bench: batch sizes, comma-separated (default 1,4 for demo, 1,2,4,8,16 for paper)")
+	fs.IntVar(&o.warmup, "warmup", 2, "bench: untimed steps first (the first compiles)")
+	fs.IntVar(&o.steps, "steps", 8, "bench: timed steps per method and batch size")
+	fs.Float64Var(&o.peakTFLOPs, "peak-tflops", 0, "bench: the device's peak TFLOP/s in the compute dtype, for MFU (H100 SXM bf16 dense: 989); 0 leaves MFU out")
+	fs.StringVar(&o.peer, "peer", "", "bench: command prefix that runs Python with torch+transformers (and pyreft/pyvene via VISREFT_PYREFT_SRC/VISREFT_PYVENE_SRC) "+
+		"for the same benchmark side by side, e.g. \"python3\" or \"testdata/gen/debian-sid.sh /srv/sid python3\"")
 	fs.Usage = func() { usage(fs) }
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)

@@ -44,6 +44,8 @@ type Options struct {
 	// CheckpointEvery steps and ends with the weights an uninterrupted run has.
 	CheckpointDir   string
 	CheckpointEvery int
+	// SkipEval trains only (benchmarks): the accuracies are NaN.
+	SkipEval bool
 }
 
 // Result is one method's run.
@@ -126,6 +128,11 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 	res.TrainSeconds, res.Losses = time.Since(start).Seconds(), tres.Losses
 	res.ExamplesPerSec, res.Compiles = tres.ExamplesPerSec, tres.Compiles
 
+	res.Model, res.Steer = model, steer
+	res.TrainAccuracy, res.ValAccuracy = math.NaN(), math.NaN()
+	if opt.SkipEval {
+		return res, nil
+	}
 	start = time.Now()
 	eopt := eval.Options{Mode: opt.EvalMode, Prompt: d.Prompt, BatchSize: opt.EvalBatch, Steer: steer}
 	val, err := eval.Evaluate(b, model, d.Val, eopt)
@@ -147,7 +154,6 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 		res.TrainAccuracy = tr.Summary()["accuracy"]
 	}
 	res.EvalSeconds = time.Since(start).Seconds()
-	res.Model, res.Steer = model, steer
 	return res, nil
 }
 

@@ -161,19 +161,28 @@ func (s *Setup) Run(m experiment.Method) (*experiment.Result, error) {
 		opt.CheckpointEvery = 50
 	}
 	if m.VisionFrozen() {
-		if s.features == nil {
-			model, err := s.NewModel()
-			if err != nil {
-				return nil, err
-			}
-			if s.features, err = experiment.NewFeatureCache(s.Backend, model, experiment.Images(s.Data.Train), 8,
-				experiment.DefaultFeatureBudget); err != nil {
-				return nil, err
-			}
+		fc, err := s.featureCache()
+		if err != nil {
+			return nil, err
 		}
-		opt.Features = s.features
+		opt.Features = fc
 	}
 	return experiment.Run(gocontext.Background(), s.Backend, s.NewModel, s.Data, m, opt)
+}
+
+// featureCache computes the training images' features once per Setup.
+func (s *Setup) featureCache() (*experiment.FeatureCache, error) {
+	if s.features == nil {
+		model, err := s.NewModel()
+		if err != nil {
+			return nil, err
+		}
+		if s.features, err = experiment.NewFeatureCache(s.Backend, model, experiment.Images(s.Data.Train), 8,
+			experiment.DefaultFeatureBudget); err != nil {
+			return nil, err
+		}
+	}
+	return s.features, nil
 }
 
 // FigureOptions titles a figure and labels synthetic runs.

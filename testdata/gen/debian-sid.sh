@@ -1,7 +1,8 @@
 #!/bin/bash
 # A reference environment for the golden fixtures without PyPI: a Debian sid
 # chroot with Debian's own HF transformers, torch (CPU), safetensors and
-# tokenizers, all from deb.debian.org.
+# tokenizers, all from deb.debian.org (OpenBLAS, since
+# torch on the reference BLAS is single-threaded and far slower).
 #
 #   testdata/gen/debian-sid.sh ROOT              make ROOT once (root, debootstrap)
 #   testdata/gen/debian-sid.sh ROOT CMD [ARG...] run CMD in the repository inside it
@@ -14,7 +15,9 @@ set -euo pipefail
 root=${1:?usage: debian-sid.sh ROOT [CMD ARG...]}
 shift
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-pkgs="python3-transformers python3-torch python3-safetensors python3-tokenizers python3-numpy"
+pkgs="python3-transformers python3-torch python3-safetensors python3-tokenizers python3-numpy libopenblas0-pthread"
+# what pyvene, pyreft and PEFT (source checkouts, not packaged) import
+pkgs+=" python3-matplotlib python3-seaborn python3-networkx python3-tqdm python3-accelerate python3-psutil python3-yaml"
 apt_opts=(-o Acquire::Check-Valid-Until=false) # the mirror's sid Release may be past its date
 
 if [[ ! -x $root/usr/bin/python3 ]] || ! chroot "$root" python3 -c 'import transformers, torch, safetensors' 2>/dev/null; then

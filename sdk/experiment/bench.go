@@ -38,7 +38,7 @@ type BenchResult struct {
 	FeaturesCached  bool    `json:"features_cached"`
 	Warmup          int     `json:"warmup_steps"`
 	Steps           int     `json:"timed_steps"`
-	ExamplesPerSec  float64 `json:"examples_per_sec"`   // over the timed steps (compilation excluded)
+	ExamplesPerSec  float64 `json:"examples_per_sec"`    // over the timed steps (compilation excluded)
 	StepSeconds     float64 `json:"median_step_seconds"` // median timed step
 	FirstStep       float64 `json:"first_step_seconds"`  // compilation included
 	SeqLen          float64 `json:"mean_seq_len"`        // image + text tokens per example
@@ -199,7 +199,7 @@ func TrainFLOPs(c llava.Config, m Method, textTokens, targetTokens float64, cach
 	h, hd := float64(q.HiddenSize), float64(q.HeadDim)
 	qDim, kvDim := float64(q.NumAttentionHeads)*hd, float64(q.NumKeyValueHeads)*hd
 	llmMat := 2 * T * (h*qDim + 2*h*kvDim + qDim*h + 3*h*float64(q.IntermediateSize)) // per layer
-	llmAtt := 2 * 2 * T * T * qDim                                                       // per layer
+	llmAtt := 2 * 2 * T * T * qDim                                                    // per layer
 	head := 2 * targetTokens * h * float64(q.VocabSize)
 	hv := float64(v.HiddenSize)
 	visMat := 2 * P * (4*hv*hv + 2*hv*float64(v.IntermediateSize))

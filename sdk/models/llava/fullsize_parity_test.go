@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -81,5 +82,18 @@ func TestFullSizeParity(t *testing.T) {
 		if worst/scale > 1e-4 || math.IsNaN(worst) {
 			t.Errorf("%s: max abs error %.3g > 1e-4 · %.3g", name, worst, scale)
 		}
+	}
+	if !g.Has("generated") {
+		return
+	}
+	start = time.Now()
+	gen, err := Generate(testutil.Backend(t), m, bt, gold("pixel_values"), GenerateOptions{MaxNewTokens: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ints(int64Rows(gold("generated"))[0])
+	t.Logf("greedy generation (KV cache, %s): %v, transformers %v", time.Since(start).Round(time.Millisecond), gen[0], want)
+	if !slices.Equal(gen[0], want) {
+		t.Errorf("generated %v, transformers %v", gen[0], want)
 	}
 }

@@ -10,7 +10,7 @@ vision_config, so the Go side must derive so400m from mm_vision_tower), and
 OUT/golden.safetensors: inputs (input_ids with -200, pixel_values
 [1, 3, 384, 384]) and outputs computed in float32 from the bf16 weights:
 vision_out, image_features, hidden_<i> at the last 16 positions, logits at
-the last 8 positions.
+the last 8 positions, and 8 greedily generated tokens (KV cache, no eos).
 
   testdata/gen/debian-sid.sh /srv/sid python3 testdata/gen/models/fullsize.py --out /some/dir
 """
@@ -62,8 +62,10 @@ def main():
         feats = proj(vis)
         embeds = splice(model.model.embed_tokens, ids, feats)
         out = model(inputs_embeds=embeds, output_hidden_states=True)
+        gen = model.generate(inputs_embeds=embeds, attention_mask=torch.ones(embeds.shape[:2], dtype=torch.long),
+                             max_new_tokens=8, do_sample=False, eos_token_id=None, pad_token_id=0)
     res = {"input_ids": ids, "pixel_values": pixels, "vision_out": vis, "image_features": feats,
-           "logits_last8": out.logits[:, -8:]}
+           "logits_last8": out.logits[:, -8:], "generated": gen[:, -8:].to(torch.int64)}
     for i, h in enumerate(out.hidden_states):
         res[f"hidden_{i}_last16"] = h[:, -16:]
     res = {k: v.contiguous().clone() for k, v in res.items()}

@@ -45,6 +45,10 @@ def main():
     proj = Projector(1152, 1024).eval()
     with torch.no_grad():  # SigLIP's init leaves the patch conv tiny; give it unit-scale outputs
         tower.run.get_input_embeddings().weight.normal_(0, 0.05)
+        # With transformers' init (std 0.02) the image features swamp the text
+        # embeddings and greedy decoding repeats one token whatever the input;
+        # unit-scale text embeddings make the continuation depend on the text.
+        model.model.embed_tokens.weight.normal_(0, 1.0)
     weights = {k: v.to(torch.bfloat16).contiguous() for k, v in model.state_dict().items()}
     weights.update({"model.vision_tower." + k: v.to(torch.bfloat16).contiguous() for k, v in tower.state_dict().items()})
     weights.update({"model.mm_projector." + k: v.to(torch.bfloat16).contiguous() for k, v in proj.state_dict().items()})

@@ -85,6 +85,12 @@ func exampleFigures(t *testing.T) map[string]*Figure {
 	}
 	f, err = Curves(curves, Options{Title: "Loss only, no smoothing (example)", Note: exampleNote, Height: 320})
 	must("curves_loss_only", f, err)
+	dii := []InterchangeSeries{
+		{Layer: 0, Rank: []int{1, 4, 16, 64}, Transfer: []float64{0.01, 0.04, 0.15, 0.52}},
+		{Layer: 23, Rank: []int{1, 4, 16, 64}, Transfer: []float64{0.03, 0.11, 0.38, 1}},
+	}
+	f, err = Interchange(dii, Options{Subtitle: "random subspaces, last prompt token (example)", Note: exampleNote})
+	must("interchange", f, err)
 	return figs
 }
 

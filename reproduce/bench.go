@@ -47,7 +47,8 @@ func runBench(opts options) error {
 		return err
 	}
 	bo := experiment.BenchOptions{Warmup: opts.warmup, Steps: opts.steps, PeakFLOPs: opts.peakTFLOPs * 1e12}
-	rows, err := s.Bench(paper.BenchMethods(), batches, bo, func(r paper.BenchRow) {
+	methods := paper.BenchMethods()
+	rows, err := s.Bench(methods, batches, bo, func(r paper.BenchRow) {
 		if r.Error != "" {
 			fmt.Printf("bench %s: %s\n", r.Label, r.Error)
 			return
@@ -59,7 +60,7 @@ func runBench(opts options) error {
 	}
 	var peers []peerRow
 	if opts.peer != "" {
-		if peers, err = runPeers(opts, s, rows); err != nil {
+		if peers, err = runPeers(opts, s, methods, rows); err != nil {
 			return err
 		}
 	}

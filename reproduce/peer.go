@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/eval"
 	"github.com/visreft/visreft/sdk/experiment"
 	"github.com/visreft/visreft/sdk/fsutil"
@@ -66,17 +65,26 @@ type peerRow struct {
 	Skipped        string  `json:"skipped,omitempty"`
 }
 
-// runPeers writes the spec for the rows that ran, runs the peer script with
-// opts.peer and reads its rows back.
-func runPeers(opts options, s *paper.Setup, rows []paper.BenchRow) ([]peerRow, error) {
+// runPeers writes the spec for the rows that ran (with the ReFT and LoRA
+// configurations of methods), runs the peer script with opts.peer and reads
+// its rows back.
+func runPeers(opts options, s *paper.Setup, methods []paper.MethodSpec, rows []paper.BenchRow) ([]peerRow, error) {
 	model, err := s.NewModel()
 	if err != nil {
 		return nil, err
 	}
 	c := model.Config
 	spec := peerSpec{TextConfig: c.Config.WithDefaults(), VisionConfig: c.Vision.WithDefaults(), MMHidden: c.MMHiddenSize, LayersKept: c.Vision.WithDefaults().LayersKept,
-		NumPatches: c.Vision.WithDefaults().NumPatches(), DType: "float32", Warmup: opts.warmup, Steps: opts.steps,
-		LoRA: map[string]any{"r": 8, "lora_alpha": 16, "target_modules": []string{"q_proj", "v_proj"}}}
+		NumPatches: c.Vision.WithDefaults().NumPatches(), DType: "float32", Warmup: opts.warmup, Steps: opts.steps}
+	var reftSpecs []reft.Spec
+	for _, ms := range methods {
+		switch m := ms.Method; m.Name {
+		case "reft":
+			reftSpecs = m.ReFT
+		case "lora":
+			spec.LoRA = map[string]any{"r": m.LoRA.R, "lora_alpha": m.LoRA.Alpha, "target_modules": m.LoRA.TargetModules}
+		}
+	}
 	need := 0
 	for _, r := range rows {
 		if r.Result != nil && r.Error == "" {
@@ -84,9 +92,12 @@ func runPeers(opts options, s *paper.Setup, rows []paper.BenchRow) ([]peerRow, e
 			need = max(need, r.Result.Batch*(opts.warmup+opts.steps))
 		}
 	}
-	steer, err := experiment.NewReFTSteer(experiment.ReFTBase(c, ""), spec.NumPatches, experiment.PaperReFT(4, "all").ReFT...)
+	steer, err := experiment.NewReFTSteer(experiment.ReFTBase(c, ""), spec.NumPatches, reftSpecs...)
 	if err != nil {
 		return nil, err
+	}
+	if steer.Decoder == nil || steer.TouchesVision() {
+		return nil, fmt.Errorf("peer bench: the pyreft peer runs decoder-side ReFT only, the bench's ReFT is %+v", reftSpecs)
 	}
 	for _, it := range steer.Decoder.Interventions {
 		if it.Type != reft.LoReFT {
@@ -94,7 +105,7 @@ func runPeers(opts options, s *paper.Setup, rows []paper.BenchRow) ([]peerRow, e
 		}
 		spec.ReFT = append(spec.ReFT, peerReFT{Layer: it.Layer, Rank: it.Rank, Slot: it.Slot})
 	}
-	prompt := cvbench.PromptOptions{Format: cvbench.PromptChatML}
+	prompt := s.Data.PromptOptions()
 	for _, x := range s.Data.Train[:min(need, len(s.Data.Train))] {
 		sm, err := eval.Encode(model, x, prompt, x.Render(prompt).Target)
 		if err != nil {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/reft"
 	"github.com/visreft/visreft/sdk/train"
@@ -93,7 +92,7 @@ func Bench(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.M
 	out := &BenchResult{Method: m.Name, Batch: opt.Batch, FeaturesCached: features != nil, Warmup: opt.Warmup,
 		Steps: opt.Steps, ExamplesPerSec: float64(opt.Steps*opt.Batch) / timed, StepSeconds: median(steps),
 		FirstStep: marks[0].Seconds(), PeakRSS: peakRSS(), TrainableParams: res.TrainableParams, Compiles: res.Compiles}
-	src, err := newSource(res.Model, d.Train, promptOf(d), nil, nil)
+	src, err := newSource(res.Model, d.Train, d.PromptOptions(), nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -118,13 +117,6 @@ func Bench(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.M
 		out.MFU = out.FLOPsPerExample * out.ExamplesPerSec / opt.PeakFLOPs
 	}
 	return out, nil
-}
-
-func promptOf(d Data) (p cvbench.PromptOptions) {
-	if p = d.Prompt; p == (cvbench.PromptOptions{}) {
-		p = cvbench.PromptOptions{Format: cvbench.PromptChatML}
-	}
-	return p
 }
 
 func median(xs []float64) float64 {

@@ -27,6 +27,15 @@ type Data struct {
 	Prompt     cvbench.PromptOptions // ChatML, letter targets by default
 }
 
+// PromptOptions is how the examples are prompted: d.Prompt, or ChatML
+// with letter targets when it is unset.
+func (d Data) PromptOptions() cvbench.PromptOptions {
+	if d.Prompt == (cvbench.PromptOptions{}) {
+		return cvbench.PromptOptions{Format: cvbench.PromptChatML}
+	}
+	return d.Prompt
+}
+
 // Options tune Run.
 type Options struct {
 	// EvalTrain caps how many training examples are scored for the train
@@ -74,9 +83,7 @@ type Result struct {
 // evaluates it on d.Val (and on part of d.Train). Every run starts from
 // the same base weights, so runs of a sweep are comparable.
 func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Model, error), d Data, m Method, opt Options) (*Result, error) {
-	if d.Prompt == (cvbench.PromptOptions{}) {
-		d.Prompt = cvbench.PromptOptions{Format: cvbench.PromptChatML}
-	}
+	d.Prompt = d.PromptOptions()
 	model, err := newModel()
 	if err != nil {
 		return nil, err
@@ -141,7 +148,6 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 	}
 	res.ValResult, res.Val = val, val.Summary()
 	res.ValAccuracy, res.Synthetic = res.Val["accuracy"], val.Scores.Synthetic
-	res.TrainAccuracy = math.NaN()
 	if n := opt.EvalTrain; n >= 0 {
 		xs := d.Train
 		if n > 0 && n < len(xs) {

@@ -44,7 +44,7 @@ func (s *Setup) Interchange(layer int, ranks []int, pairs int) ([]InterchangeRow
 	n := m.Config.Vision.WithDefaults().NumPatches()
 	var samples []llava.Sample
 	for _, x := range xs[:2*pairs] {
-		sm, err := eval.Encode(m, x, cvbench.PromptOptions{Format: cvbench.PromptChatML}, "")
+		sm, err := eval.Encode(m, x, s.Data.PromptOptions(), "")
 		if err != nil {
 			return nil, err
 		}

@@ -9,7 +9,10 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/visreft/visreft/sdk/backend"
+	"github.com/visreft/visreft/sdk/nn"
 )
 
 var (
@@ -27,6 +30,26 @@ func Backend(tb testing.TB) backends.Backend {
 		tb.Fatal(err)
 	}
 	return shared
+}
+
+// Float32Var returns the float32 values of the variable with Hugging Face
+// name hfName in ctx (see nn.ScopeOf), failing the test if there is none.
+func Float32Var(tb testing.TB, ctx *context.Context, hfName string) []float32 {
+	tb.Helper()
+	scope, name := nn.ScopeOf(ctx, hfName)
+	v := scope.GetVariable(name)
+	if v == nil {
+		tb.Fatalf("no variable %s", hfName)
+	}
+	tv, err := v.Value()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	vals, err := tensors.CopyFlatData[float32](tv)
+	if err != nil {
+		tb.Fatalf("%s: %v", hfName, err)
+	}
+	return vals
 }
 
 // MaxAbsDiff is max |a[i] - b[i]| (a and b of equal length).

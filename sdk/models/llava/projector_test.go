@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/visreft/visreft/sdk/backend"
+	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/models/siglip"
 	"github.com/visreft/visreft/sdk/nn"
@@ -66,14 +67,7 @@ func TestProjectMatchesHost(t *testing.T) {
 	}
 	got := tensors.MustCopyFlatData[float32](out[0])
 
-	value := func(name string) []float32 {
-		scope, v := nn.ScopeOf(ctx, name)
-		tv, err := scope.GetVariable(v).Value()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tensors.MustCopyFlatData[float32](tv)
-	}
+	value := func(name string) []float32 { return testutil.Float32Var(t, ctx, name) }
 	w0, b0 := value("model.mm_projector.0.weight"), value("model.mm_projector.0.bias")
 	w2, b2 := value("model.mm_projector.2.weight"), value("model.mm_projector.2.bias")
 	erf := func(v float64) float64 { return 0.5 * v * (1 + math.Erf(v/math.Sqrt2)) }

@@ -215,14 +215,7 @@ func TestPatchEmbeddingIsConvolution(t *testing.T) {
 		return []*Node{Embeddings(ctx, c, px)}
 	}, pixels)[0]
 
-	value := func(name string) []float32 {
-		scope, v := nn.ScopeOf(ctx, name)
-		tv, err := scope.GetVariable(v).Value()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tensors.MustCopyFlatData[float32](tv)
-	}
+	value := func(name string) []float32 { return testutil.Float32Var(t, ctx, name) }
 	w, bias := value("embeddings.patch_embedding.weight"), value("embeddings.patch_embedding.bias")
 	pos := value("embeddings.position_embedding.weight")
 	x := tensors.MustCopyFlatData[float32](pixels)

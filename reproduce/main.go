@@ -2,7 +2,11 @@
 // experiments of "Representation Fine-Tuning for Vision-Language Models" and
 // writes results (JSON + CSV) and figures (SVG).
 //
-//	go run ./reproduce [flags] <experiment>
+//	go run ./reproduce [flags] <experiment> [flags]
+//
+// Flags may come before or after the experiment; "--" ends them. An unknown
+// flag or experiment prints one line naming it and the usage, and exits 2;
+// -h prints the usage to stdout and exits 0.
 //
 // Run `go run ./reproduce -h` for the experiments and flags.
 package main
@@ -11,6 +15,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -46,7 +51,29 @@ func register(e *command) { experiments[e.name] = e }
 var errNotBuilt = errors.New("not built yet")
 
 func main() {
-	var o options
+	o, name, err := parseArgs(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		usage(os.Stdout)
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "reproduce: %v\n", err)
+		usage(os.Stderr)
+		os.Exit(2)
+	}
+	e := experiments[name]
+	if err := runExperiment(e, o); err != nil {
+		fmt.Fprintf(os.Stderr, "reproduce %s: %v\n", e.name, err)
+		if errors.Is(err, errNotBuilt) {
+			os.Exit(3)
+		}
+		os.Exit(1)
+	}
+}
+
+// newFlagSet registers every flag of reproduce on a new FlagSet that writes
+// into o. Add new flags here: parseArgs and the usage text both use it.
+func newFlagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("reproduce", flag.ContinueOnError)
 	fs.StringVar(&o.preset, "preset", "demo", `"demo" (small model, synthetic CV-Bench-format data, CPU minutes) or "paper" (nanoLLaVA + CV-Bench, GPU)`)
 	fs.StringVar(&o.results, "results", "results", "folder for results (JSON + CSV)")
@@ -59,30 +86,65 @@ func main() {
 	fs.Float64Var(&o.peakTFLOPs, "peak-tflops", 0, "bench: the device's peak TFLOP/s in the compute dtype, for MFU (H100 SXM bf16 dense: 989); 0 leaves MFU out")
 	fs.StringVar(&o.peer, "peer", "", "bench: command prefix that runs Python with torch+transformers (and pyreft/pyvene via VISREFT_PYREFT_SRC/VISREFT_PYVENE_SRC) "+
 		"for the same benchmark side by side, e.g. \"python3\" or \"testdata/gen/debian-sid.sh /srv/sid python3\"")
-	fs.Usage = func() { usage(fs) }
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		os.Exit(2)
-	}
-	if fs.NArg() != 1 {
-		usage(fs)
-		os.Exit(2)
+	return fs
+}
+
+// parseArgs reads the command line (without the program name): flags and the
+// one experiment name may come in any order ("all -preset paper" is
+// "-preset paper all"), as -name value, -name=value or --name; a boolean flag
+// takes no separate value (-force, -force=false); "--" ends the flags, and
+// everything after it is positional. It prints nothing: the error names the
+// offending argument, and is flag.ErrHelp for -h, -help and --help.
+func parseArgs(args []string) (options, string, error) {
+	var o options
+	fs := newFlagSet(&o)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	var positional []string
+	for i := 0; i < len(args); {
+		a := args[i]
+		if a == "--" {
+			positional = append(positional, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			positional = append(positional, a)
+			i++
+			continue
+		}
+		// A flag: hand it (and its value, if it takes the next argument) to
+		// the flag package, which parses values and reports errors.
+		n := 1
+		name := strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+		if !strings.Contains(name, "=") {
+			if f := fs.Lookup(name); f != nil && !isBoolFlag(f) && i+1 < len(args) {
+				n = 2
+			}
+		}
+		if err := fs.Parse(args[i : i+n]); err != nil {
+			return o, "", err
+		}
+		i += n
 	}
 	if o.preset != "demo" && o.preset != "paper" {
-		fmt.Fprintf(os.Stderr, "reproduce: flag -preset: %q is neither \"demo\" nor \"paper\"\n", o.preset)
-		os.Exit(2)
+		return o, "", fmt.Errorf("flag -preset: %q is neither \"demo\" nor \"paper\"", o.preset)
 	}
-	e, ok := experiments[fs.Arg(0)]
-	if !ok {
-		fmt.Fprintf(os.Stderr, "reproduce: unknown experiment %q; one of: %s\n", fs.Arg(0), strings.Join(names(), ", "))
-		os.Exit(2)
+	switch len(positional) {
+	case 0:
+		return o, "", errors.New("no experiment named")
+	case 1:
+	default:
+		return o, "", fmt.Errorf("one experiment at a time: %q after %q", positional[1], positional[0])
 	}
-	if err := runExperiment(e, o); err != nil {
-		fmt.Fprintf(os.Stderr, "reproduce %s: %v\n", e.name, err)
-		if errors.Is(err, errNotBuilt) {
-			os.Exit(3)
-		}
-		os.Exit(1)
+	if _, ok := experiments[positional[0]]; !ok {
+		return o, "", fmt.Errorf("unknown experiment %q; one of: %s", positional[0], strings.Join(names(), ", "))
 	}
+	return o, positional[0], nil
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 func runExperiment(e *command, o options) error {
@@ -105,16 +167,19 @@ func names() []string {
 	return out
 }
 
-func usage(fs *flag.FlagSet) {
-	fmt.Fprintf(os.Stderr, "usage: go run ./reproduce [flags] <experiment>\n\nexperiments:\n")
+// usage writes the usage text: the experiments and the flags.
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: go run ./reproduce [flags] <experiment> [flags]\n\nexperiments:\n")
 	for _, n := range names() {
 		e := experiments[n]
 		status := ""
 		if e.run == nil {
 			status = " (planned)"
 		}
-		fmt.Fprintf(os.Stderr, "  %-8s %s%s\n", n, e.summary, status)
+		fmt.Fprintf(w, "  %-8s %s%s\n", n, e.summary, status)
 	}
-	fmt.Fprintf(os.Stderr, "\nflags:\n")
+	fmt.Fprintf(w, "\nflags (before or after the experiment; \"--\" ends them; -h prints this and exits 0):\n")
+	fs := newFlagSet(&options{})
+	fs.SetOutput(w)
 	fs.PrintDefaults()
 }

@@ -44,6 +44,6 @@ func Example() {
 	// Output:
 	// parquet 40 rows from 2 files: 40 loaded, 0 skipped
 	// 32 train, 8 validation
-	// "<|user|>: How many blue squares are in t" -> "(A)"
+	// "<|user|>: Considering the relative posit" -> "(A)"
 	// true 8
 }

@@ -30,6 +30,14 @@ func (c TaskCounts) of(t Task) int {
 	return c.Distance
 }
 
+// GeneratorVersion numbers what Generate writes for given options: it
+// changes whenever the same seed and options would give different rows.
+// Caches of generated data should key on it. Version 2 follows the real
+// CV-Bench's task x source layout and idx order, its Count choice counts and
+// its 3D prompt form; version 1 (unnumbered) alternated ADE20K and COCO,
+// drew 4-6 Count choices uniformly and put the 2D phrase on 3D prompts.
+const GeneratorVersion = 2
+
 // DefaultImageSize is the side of generated images: nanoLLaVA's input size.
 const DefaultImageSize = 384
 
@@ -47,6 +55,15 @@ type GenerateOptions struct {
 	Workers int
 }
 
+// counts is the number of rows per task Generate writes: Counts, or
+// CVBenchCounts when Counts is zero.
+func (o GenerateOptions) counts() TaskCounts {
+	if o.Counts == (TaskCounts{}) {
+		return CVBenchCounts
+	}
+	return o.Counts
+}
+
 // spec is a planned row: everything decided before drawing, in one
 // sequential pass, so that answer letters are balanced exactly.
 type spec struct {
@@ -57,35 +74,112 @@ type spec struct {
 	answer   int
 }
 
-// plan lays out the rows of one type: idx, source (2D rows alternate
-// ADE20K and COCO), number of choices and the answer position. Answer
-// positions are dealt from shuffled decks, one per number of choices, so
+// The real CV-Bench's layout (read from the real prompt texts of all 2,638
+// rows; datasets/cvbench.md), which plan follows at every size.
+var (
+	// realADE20K is how many of the real Count and Relation rows come from
+	// ADE20K; the rest of the 2D rows are COCO.
+	realADE20K = TaskCounts{Count: 342, Relation: 291}
+	// realCountChoices is how many real Count rows have 4, 5 and 6 choices.
+	realCountChoices = [3]int{493, 156, 139}
+)
+
+// apportion splits n in proportion to weights by largest remainders (ties
+// to the earlier weight): exact when n is the weights' sum, within one row
+// of n*w/sum otherwise.
+func apportion(n int, weights []int) []int {
+	sum := 0
+	for _, w := range weights {
+		sum += w
+	}
+	out := make([]int, len(weights))
+	rem := make([]int, len(weights))
+	left := n
+	for i, w := range weights {
+		out[i], rem[i] = n*w/sum, n*w%sum
+		left -= out[i]
+	}
+	for ; left > 0; left-- {
+		best := 0
+		for i := range rem {
+			if rem[i] > rem[best] {
+				best = i
+			}
+		}
+		out[best]++
+		rem[best] = -1
+	}
+	return out
+}
+
+// segment is a run of consecutive rows of one task and source.
+type segment struct {
+	task   Task
+	source Source
+	n      int
+}
+
+// layout lists the segments of one type in the real idx order: Count
+// ADE20K, Relation ADE20K, Count COCO, Relation COCO (2D); Depth, Distance
+// (3D, Omni3D). Each 2D task is split between ADE20K and COCO in the real
+// proportion (exactly 342/446 and 291/359 at full size).
+func layout(counts TaskCounts, typ Type) []segment {
+	if typ == Type3D {
+		return []segment{{TaskDepth, SourceOmni3D, counts.Depth}, {TaskDistance, SourceOmni3D, counts.Distance}}
+	}
+	split := func(t Task) (ade, coco int) {
+		p := apportion(counts.of(t), []int{realADE20K.of(t), CVBenchCounts.of(t) - realADE20K.of(t)})
+		return p[0], p[1]
+	}
+	cADE, cCOCO := split(TaskCount)
+	rADE, rCOCO := split(TaskRelation)
+	return []segment{
+		{TaskCount, SourceADE20K, cADE}, {TaskRelation, SourceADE20K, rADE},
+		{TaskCount, SourceCOCO, cCOCO}, {TaskRelation, SourceCOCO, rCOCO},
+	}
+}
+
+// plan lays out the rows of one type: idx and source in the real order
+// (layout), the number of choices and the answer position. Count rows get
+// 4, 5 or 6 choices in the real proportion (apportioned exactly, then
+// shuffled over the Count rows); the other tasks get 2. Answer positions
+// are dealt from shuffled decks, one per task and number of choices, so
 // each letter is (within one) equally often right.
 func plan(seed uint64, counts TaskCounts, typ Type) []spec {
 	r := newRNG(seed, 0x706c616e) // "plan"
+	var countChoices []int
+	if typ == Type2D {
+		var sorted []int
+		for k, m := range apportion(counts.Count, realCountChoices[:]) {
+			for range m {
+				sorted = append(sorted, 4+k)
+			}
+		}
+		for _, j := range r.perm(len(sorted)) {
+			countChoices = append(countChoices, sorted[j])
+		}
+	}
 	var out []spec
 	idx := int64(0)
 	if typ == Type3D {
 		idx = int64(counts.Count + counts.Relation)
 	}
-	for _, t := range Tasks {
-		if t.Type() != typ {
-			continue
+	decks := map[Task]map[int][]int{}
+	for _, seg := range layout(counts, typ) {
+		if decks[seg.task] == nil {
+			decks[seg.task] = map[int][]int{}
 		}
-		decks := map[int][]int{}
-		for i := range counts.of(t) {
-			sp := spec{idx: idx, task: t, source: SourceOmni3D, nChoices: 2}
-			if typ == Type2D {
-				sp.source = []Source{SourceADE20K, SourceCOCO}[i%2]
+		deck := decks[seg.task]
+		for range seg.n {
+			sp := spec{idx: idx, task: seg.task, source: seg.source, nChoices: 2}
+			if seg.task == TaskCount {
+				sp.nChoices, countChoices = countChoices[0], countChoices[1:]
 			}
-			if t == TaskCount {
-				sp.nChoices = 4 + r.intn(3)
+			if len(deck[sp.nChoices]) == 0 {
+				deck[sp.nChoices] = r.perm(sp.nChoices)
 			}
-			if len(decks[sp.nChoices]) == 0 {
-				decks[sp.nChoices] = r.perm(sp.nChoices)
-			}
-			d := decks[sp.nChoices]
-			sp.answer, decks[sp.nChoices] = d[0], d[1:]
+			d := deck[sp.nChoices]
+			sp.answer, deck[sp.nChoices] = d[0], d[1:]
 			out = append(out, sp)
 			idx++
 		}
@@ -119,7 +213,7 @@ func render(seed uint64, size int, sp spec) (Example, error) {
 		Question:       sc.question,
 		Choices:        sc.choices,
 		Answer:         Letter(sc.answer),
-		Prompt:         MakePrompt(sc.question, sc.choices),
+		Prompt:         PromptFor(sp.task.Type(), sc.question, sc.choices),
 		Filename:       fmt.Sprintf("img/%s/%s/%s", sp.task.Type(), strings.ToLower(string(sp.task)), name),
 		Source:         sp.source,
 		SourceDataset:  SyntheticSourceDataset,
@@ -139,9 +233,7 @@ func render(seed uint64, size int, sp spec) (Example, error) {
 // source_dataset "visreft-synthetic". Each file is written to a temporary
 // name and renamed into place, so a reader never sees a partial file.
 func Generate(dir string, o GenerateOptions) error {
-	if o.Counts == (TaskCounts{}) {
-		o.Counts = CVBenchCounts
-	}
+	o.Counts = o.counts()
 	if o.ImageSize == 0 {
 		o.ImageSize = DefaultImageSize
 	}

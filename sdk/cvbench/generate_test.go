@@ -55,7 +55,7 @@ func TestGenerateDeterministic(t *testing.T) {
 func TestGenerateLayoutAndSchema(t *testing.T) {
 	dir := generateSmall(t, smallOpts)
 	for _, p := range []string{"test_2d.parquet", "test_3d.parquet", "test_2d.jsonl", "test_3d.jsonl",
-		"img/2D/count/ade20k_0.png", "img/2D/count/coco_1.png", "img/2D/relation/ade20k_9.png", "img/3D/depth/omni3d_15.png",
+		"img/2D/count/ade20k_0.png", "img/2D/relation/ade20k_4.png", "img/2D/count/coco_7.png", "img/2D/relation/coco_12.png", "img/3D/depth/omni3d_15.png",
 		"img/3D/distance/omni3d_26.png"} {
 		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
 			t.Errorf("missing %s: %v", p, err)
@@ -84,7 +84,7 @@ func TestGenerateLayoutAndSchema(t *testing.T) {
 		if (e.BBox != nil) != (e.Source == SourceOmni3D) {
 			t.Errorf("%s: bbox %v on a %s row", e.Key(), e.BBox, e.Source)
 		}
-		if e.Prompt != MakePrompt(e.Question, e.Choices) {
+		if e.Prompt != PromptFor(e.Type, e.Question, e.Choices) {
 			t.Errorf("%s: prompt %q", e.Key(), e.Prompt)
 		}
 	}
@@ -99,7 +99,12 @@ func TestGenerateLayoutAndSchema(t *testing.T) {
 // Answer letters are dealt from decks: for every task and number of
 // choices, letter counts differ by at most one per full deck.
 func TestGenerateBalancedAnswers(t *testing.T) {
-	counts := TaskCounts{Count: 300, Relation: 200, Depth: 200, Distance: 200}
+	for _, counts := range []TaskCounts{{Count: 300, Relation: 200, Depth: 200, Distance: 200}, CVBenchCounts} {
+		testBalancedAnswers(t, counts)
+	}
+}
+
+func testBalancedAnswers(t *testing.T, counts TaskCounts) {
 	for _, typ := range []Type{Type2D, Type3D} {
 		hist := map[string]map[int]int{}
 		for _, sp := range plan(3, counts, typ) {
@@ -115,7 +120,7 @@ func TestGenerateBalancedAnswers(t *testing.T) {
 				lo, hi = min(lo, c), max(hi, c)
 			}
 			if hi-lo > 1 || len(h) != int(key[len(key)-1]-'0') {
-				t.Errorf("%s: answer positions %v are not balanced", key, h)
+				t.Errorf("%+v %s: answer positions %v are not balanced", counts, key, h)
 			}
 		}
 	}

@@ -127,7 +127,7 @@ func writeType(dir string, i int, specs []spec, o GenerateOptions) (err error) {
 			parquet.MaxRowsPerRowGroup(100),
 			parquet.CreatedBy("visreft", "0.1.0", "cvbench-synthetic"),
 			parquet.KeyValueMetadata("huggingface", hfFeatures),
-			parquet.KeyValueMetadata("visreft", fmt.Sprintf(`{"synthetic":true,"seed":%d,"image_size":%d}`, o.Seed, o.ImageSize)))
+			parquet.KeyValueMetadata("visreft", fmt.Sprintf(`{"synthetic":true,"generator":%d,"seed":%d,"image_size":%d}`, GeneratorVersion, o.Seed, o.ImageSize)))
 	}
 	if o.Form != FormParquet {
 		if jsFile, err = createAtomic(filepath.Join(dir, JSONLFiles[i])); err != nil {

@@ -28,11 +28,27 @@ func LetterIndex(s string) (int, error) {
 }
 
 // MakePrompt phrases a question and its choices the way CV-Bench's prompt
-// field does: "Q Select from the following choices.\n(A) x\n(B) y".
+// field does on its 2D rows (Count, Relation):
+// "Q Select from the following choices.\n(A) x\n(B) y". The 3D rows have no
+// such phrase: see PromptFor.
 func MakePrompt(question string, choices []string) string {
+	return PromptFor(Type2D, question, choices)
+}
+
+// SelectPhrase is the sentence CV-Bench puts between the question and the
+// choices on its 2D rows only.
+const SelectPhrase = " Select from the following choices."
+
+// PromptFor phrases a question and its choices as CV-Bench's prompt field
+// does for rows of type t: the 2D rows read
+// "Q Select from the following choices.\n(A) x\n(B) y", the 3D rows (Depth,
+// Distance) "Q\n(A) x\n(B) y", without the phrase (as in the real data).
+func PromptFor(t Type, question string, choices []string) string {
 	var b strings.Builder
 	b.WriteString(question)
-	b.WriteString(" Select from the following choices.")
+	if t != Type3D {
+		b.WriteString(SelectPhrase)
+	}
 	for i, c := range choices {
 		b.WriteString("\n")
 		b.WriteString(Letter(i))

@@ -27,17 +27,21 @@ const EnvAllowDownload = "VISREFT_ALLOW_DOWNLOAD"
 // Choice says which backend configuration was picked and why, so that
 // results files and logs can record it.
 type Choice struct {
-	Config string // a GOMLX_BACKEND-style string: "go:ops_sequential", "xla:/path/xla_cuda_plugin.so", ...
-	Reason string // one line: "GOMLX_BACKEND", "NVIDIA GPU and CUDA plugin found", "no NVIDIA GPU"...
+	Config string // a GOMLX_BACKEND-style string: "go:ops_sequential", "xla:/path/xla_cuda_plugin.so", "xla:/path/pjrt_c_api_cpu_plugin.so,shared_buffers", ...
+	Reason string // one line: "GOMLX_BACKEND", "NVIDIA GPU and CUDA plugin found", "no NVIDIA GPU visible; XLA CPU plugin found: /path"...
 	GPU    bool   // whether the choice computes on a CUDA device
 }
 
 // Choose decides the backend configuration without creating it.
 // GOMLX_BACKEND wins when set; "xla:cuda" and "xla:gpu" there are resolved to
-// a discovered plugin path. Otherwise a visible NVIDIA GPU with a findable
-// CUDA plugin gives XLA on CUDA, and anything else the pure-Go backend. A GPU
-// without a plugin is an error that names every place searched: computing a
-// paper-sized run on the CPU by accident would waste hours.
+// a discovered plugin path, and so is "xla:cpu" when [FindCPUPlugin] finds
+// one (else it is passed on to go-xla as it is). Otherwise a visible NVIDIA
+// GPU with a findable CUDA plugin gives XLA on CUDA; without a GPU (or with
+// VISREFT_NO_GPU=1), go-xla's PJRT CPU plugin, when [FindCPUPlugin] finds
+// one, gives XLA on the CPU, and anything else the pure-Go backend
+// [CPUConfig]. GOMLX_BACKEND=go:ops_sequential opts out of XLA on the CPU. A
+// GPU without a plugin is an error that names every place searched:
+// computing a paper-sized run on the CPU by accident would waste hours.
 func Choose() (Choice, error) {
 	if cfg, ok := os.LookupEnv(backends.ConfigEnvVar); ok && cfg != "" {
 		name, rest, _ := strings.Cut(cfg, ":")
@@ -48,11 +52,19 @@ func Choose() (Choice, error) {
 			}
 			return Choice{Config: "xla:" + plugin, Reason: "GOMLX_BACKEND=" + cfg, GPU: true}, nil
 		}
+		if opts, ok := isCPURequest(cfg); ok {
+			if plugin, _, err := FindCPUPlugin(); err == nil {
+				return Choice{Config: cpuConfig(plugin, opts), Reason: "GOMLX_BACKEND=" + cfg + ", XLA CPU plugin " + plugin}, nil
+			}
+		}
 		gpu := isXLA(name) && strings.Contains(strings.ToLower(rest), "cuda")
 		return Choice{Config: cfg, Reason: "GOMLX_BACKEND", GPU: gpu}, nil
 	}
 	if !HasNVIDIAGPU() {
-		return Choice{Config: CPUConfig, Reason: "no NVIDIA GPU visible"}, nil
+		if plugin, _, err := FindCPUPlugin(); err == nil {
+			return Choice{Config: cpuConfig(plugin, ""), Reason: "no NVIDIA GPU visible; XLA CPU plugin found: " + plugin}, nil
+		}
+		return Choice{Config: CPUConfig, Reason: "no NVIDIA GPU visible, no XLA CPU plugin found"}, nil
 	}
 	plugin, searched, err := FindCUDAPlugin()
 	if err != nil {

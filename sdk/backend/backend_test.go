@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// isolate points every search root of FindCUDAPlugin at an empty temp tree
-// and returns it.
+// isolate points every search root of FindCUDAPlugin and FindCPUPlugin at
+// an empty temp tree and returns it.
 func isolate(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
@@ -22,6 +22,9 @@ func isolate(t *testing.T) string {
 	t.Setenv("XLA_FLAGS", "")
 	t.Setenv("GOPJRT_CUDA_CHECKS", "")
 	os.Unsetenv("GOMLX_BACKEND")
+	old := sysRoot
+	t.Cleanup(func() { sysRoot = old })
+	sysRoot = root // /usr/local/lib/go-xla, /opt/*/.venv, ... under root
 	return root
 }
 
@@ -142,6 +145,10 @@ func TestNewFromConfigErrors(t *testing.T) {
 	if _, err := NewFromConfig("xla:/no/such/xla_cuda_plugin.so"); err == nil || !strings.Contains(err.Error(), "/no/such/xla_cuda_plugin.so") {
 		t.Errorf("missing plugin: got %v", err)
 	}
+	if _, err := NewFromConfig("xla:/no/such/pjrt_c_api_cpu_plugin.so,shared_buffers"); err == nil ||
+		!strings.Contains(err.Error(), "/no/such/pjrt_c_api_cpu_plugin.so:") {
+		t.Errorf("missing CPU plugin with options: got %v", err)
+	}
 	// Offline, with no CPU plugin installed, xla:cpu must fail fast and not download.
 	if _, err := NewFromConfig("xla:cpu"); err == nil {
 		t.Log("an XLA CPU plugin is installed on this machine; skipping the no-download check")
@@ -158,5 +165,147 @@ func TestNewPureGo(t *testing.T) {
 	defer b.Finalize()
 	if c.Config != CPUConfig || !strings.Contains(b.Name(), "go") {
 		t.Errorf("New() = %s / %+v", b.Name(), c)
+	}
+}
+
+// installCPUPlugin lays out a CPU plugin the way go-xla v0.1.4's installer
+// does: a versioned file and the pjrt_c_api_cpu_plugin.so link to it.
+func installCPUPlugin(t *testing.T, dir string) string {
+	t.Helper()
+	touch(t, filepath.Join(dir, "pjrt_c_api_cpu_v0.83.3_plugin.so"))
+	link := filepath.Join(dir, "pjrt_c_api_cpu_plugin.so")
+	if err := os.Symlink("pjrt_c_api_cpu_v0.83.3_plugin.so", link); err != nil {
+		t.Fatal(err)
+	}
+	return link
+}
+
+func TestChooseWithoutGPUTakesXLACPUPlugin(t *testing.T) {
+	root := isolate(t)
+	fakeGPU(t, root, false)
+	plugin := installCPUPlugin(t, filepath.Join(root, ".local", "lib", "go-xla"))
+	c, err := Choose()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Config != "xla:"+plugin+",shared_buffers" || c.GPU || !strings.Contains(c.Reason, plugin) {
+		t.Fatalf("Choose() = %+v; want XLA on the CPU through %s, the reason naming it", c, plugin)
+	}
+}
+
+func TestNoGPUEnvKeepsXLACPUPlugin(t *testing.T) {
+	root := isolate(t)
+	fakeGPU(t, root, true)
+	t.Setenv("VISREFT_NO_GPU", "1")
+	plugin := installCPUPlugin(t, filepath.Join(root, "usr", "local", "lib", "go-xla"))
+	c, err := Choose()
+	if err != nil || c.Config != "xla:"+plugin+",shared_buffers" || c.GPU {
+		t.Fatalf("Choose() = %+v, %v; want XLA on the CPU through %s despite VISREFT_NO_GPU", c, err, plugin)
+	}
+}
+
+func TestGOMLXBACKENDWinsOverCPUPlugin(t *testing.T) {
+	root := isolate(t)
+	fakeGPU(t, root, false)
+	plugin := installCPUPlugin(t, filepath.Join(root, ".local", "lib", "go-xla"))
+	for cfg, want := range map[string]string{
+		CPUConfig:                  CPUConfig, // the opt-out
+		"go":                       "go",
+		"xla:cpu":                  "xla:" + plugin + ",shared_buffers",
+		"xla:cpu,noshared_buffers": "xla:" + plugin + ",noshared_buffers",
+		"xla:cpu,tf32":             "xla:" + plugin + ",tf32,shared_buffers",
+		"xla:/elsewhere/my_cpu.so": "xla:/elsewhere/my_cpu.so",
+		"stablehlo:cpu":            "xla:" + plugin + ",shared_buffers",
+	} {
+		t.Setenv("GOMLX_BACKEND", cfg)
+		c, err := Choose()
+		if err != nil || c.Config != want || c.GPU {
+			t.Errorf("GOMLX_BACKEND=%s: Choose() = %+v, %v; want %s", cfg, c, err, want)
+		}
+	}
+}
+
+func TestFindCPUPluginOrder(t *testing.T) {
+	root := isolate(t)
+	// Only versioned files in /usr/local/lib/go-xla: the highest version.
+	sys := filepath.Join(root, "usr", "local", "lib", "go-xla")
+	touch(t, filepath.Join(sys, "pjrt_c_api_cpu_v0.83.1_plugin.so"))
+	touch(t, filepath.Join(sys, "pjrt_c_api_cpu_v0.83.3_plugin.so"))
+	if err := os.Symlink("gone.so", filepath.Join(sys, "pjrt_c_api_cpu_plugin.so")); err != nil { // dangling: skipped
+		t.Fatal(err)
+	}
+	p, _, err := FindCPUPlugin()
+	if want := filepath.Join(sys, "pjrt_c_api_cpu_v0.83.3_plugin.so"); err != nil || p != want {
+		t.Fatalf("FindCPUPlugin() = %q, %v; want %q", p, err, want)
+	}
+	// A Python package shipping the plugin comes after go-xla's folders...
+	sp := filepath.Join(root, "venv", "lib", "python3.12", "site-packages")
+	touch(t, filepath.Join(sp, "jax_plugins", "some_cpu", "pjrt_c_api_cpu_plugin.so"))
+	if p, _, _ := FindCPUPlugin(); p != filepath.Join(sys, "pjrt_c_api_cpu_v0.83.3_plugin.so") {
+		t.Errorf("FindCPUPlugin() = %q; go-xla's install folder should win over site-packages", p)
+	}
+	// ...and PJRT_PLUGIN_LIBRARY_PATH comes first.
+	env := installCPUPlugin(t, filepath.Join(root, "pjrt"))
+	if p, _, _ := FindCPUPlugin(); p != env {
+		t.Errorf("FindCPUPlugin() = %q, want %q from PJRT_PLUGIN_LIBRARY_PATH", p, env)
+	}
+}
+
+func TestFindCPUPluginInSitePackages(t *testing.T) {
+	root := isolate(t)
+	fakeGPU(t, root, false)
+	plugin := filepath.Join(root, "venv", "lib", "python3.12", "site-packages", "jax_plugins", "some_cpu", "pjrt_c_api_cpu_plugin.so")
+	touch(t, plugin)
+	if c, err := Choose(); err != nil || c.Config != "xla:"+plugin+",shared_buffers" {
+		t.Fatalf("Choose() = %+v, %v; want XLA on the CPU through %s", c, err, plugin)
+	}
+}
+
+func TestNoCPUPluginSaysWhatWasSearched(t *testing.T) {
+	root := isolate(t)
+	_, searched, err := FindCPUPlugin()
+	if err == nil {
+		t.Fatal("FindCPUPlugin() found a plugin in an empty tree")
+	}
+	for _, want := range []string{filepath.Join(root, "pjrt", "pjrt_c_api_cpu_plugin.so"),
+		filepath.Join(root, ".local", "lib", "go-xla", "pjrt_c_api_cpu_*_plugin.so"),
+		filepath.Join(root, "usr", "local", "lib", "go-xla", "pjrt_c_api_cpu_plugin.so")} {
+		if !strings.Contains(searched, want) {
+			t.Errorf("searched list lacks %s:%s", want, searched)
+		}
+	}
+}
+
+// The GPU machine's layout: JAX's CUDA plugin in a venv that is neither
+// activated nor on PATH.
+func TestFindsCUDAPluginInUnactivatedOptVenv(t *testing.T) {
+	root := isolate(t)
+	fakeGPU(t, root, true)
+	t.Setenv("VIRTUAL_ENV", "")
+	sp := filepath.Join(root, "opt", "torch", ".venv", "lib", "python3.12", "site-packages")
+	plugin := filepath.Join(sp, "jax_plugins", "xla_cuda13", "xla_cuda_plugin.so")
+	touch(t, plugin)
+	touch(t, filepath.Join(sp, "nvidia", "cuda_nvcc", "nvvm", "libdevice", "libdevice.10.bc"))
+	c, err := Choose()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Config != "xla:"+plugin || !c.GPU {
+		t.Fatalf("Choose() = %+v, want xla:%s on GPU", c, plugin)
+	}
+	PrepareCUDAEnv(plugin)
+	if want := "--xla_gpu_cuda_data_dir=" + filepath.Join(sp, "nvidia", "cuda_nvcc"); os.Getenv("XLA_FLAGS") != want {
+		t.Errorf("XLA_FLAGS = %q, want %q", os.Getenv("XLA_FLAGS"), want)
+	}
+}
+
+// go-xla v0.1.4's installer puts the CUDA plugin in ~/.local/lib/go-xla/nvidia.
+func TestFindsGoXLAInstalledCUDAPlugin(t *testing.T) {
+	root := isolate(t)
+	fakeGPU(t, root, true)
+	plugin := filepath.Join(root, ".local", "lib", "go-xla", "nvidia", "pjrt_c_api_cuda_plugin.so")
+	touch(t, plugin)
+	if c, err := Choose(); err != nil || c.Config != "xla:"+plugin || !c.GPU {
+		t.Fatalf("Choose() = %+v, %v; want xla:%s on GPU", c, err, plugin)
 	}
 }

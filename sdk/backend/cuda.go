@@ -29,10 +29,12 @@ var nvidiaDevGlob = "/dev/nvidia[0-9]*"
 var pluginNames = []string{"pjrt_c_api_cuda_plugin.so", "xla_cuda_plugin.so"}
 
 // FindCUDAPlugin looks for a CUDA PJRT plugin, in order: the folders of
-// PJRT_PLUGIN_LIBRARY_PATH, ~/.local/lib/go-xla and /usr/local/lib/go-xla,
+// PJRT_PLUGIN_LIBRARY_PATH, ~/.local/lib/go-xla and /usr/local/lib/go-xla
+// (each with its nvidia subfolder, where go-xla's installer puts it),
 // then jax_plugins/xla_cuda*/xla_cuda_plugin.so under every Python
-// site-packages we can find (virtualenv, conda, pyenv, user and system
-// installs, and what `python3 -c 'import site'` reports). It returns the
+// site-packages [SitePackages] finds (what `python3 -c 'import site'`
+// reports, virtualenv, conda, pyenv, user and system installs, and venvs
+// that are neither activated nor on PATH such as /opt/torch/.venv). It returns the
 // plugin's absolute path, or an error and a printable list of what was
 // searched.
 func FindCUDAPlugin() (plugin string, searched string, err error) {
@@ -46,7 +48,11 @@ func FindCUDAPlugin() (plugin string, searched string, err error) {
 			}
 		}
 	}
-	for _, sp := range SitePackages() {
+	sps := SitePackages()
+	if len(sps) == 0 {
+		tried = append(tried, "jax_plugins/xla_cuda*/xla_cuda_plugin.so in Python site-packages: none found")
+	}
+	for _, sp := range sps {
 		pattern := filepath.Join(sp, "jax_plugins", "xla_cuda*", "xla_cuda_plugin.so")
 		tried = append(tried, pattern)
 		m, _ := filepath.Glob(pattern)
@@ -67,31 +73,53 @@ func pluginDirs() []string {
 			}
 		}
 	}
+	// go-xla's installer puts the CUDA plugin in the nvidia subfolder, which
+	// go-xla also searches.
 	if home, err := os.UserHomeDir(); err == nil {
-		dirs = append(dirs, filepath.Join(home, ".local", "lib", "go-xla"))
+		d := filepath.Join(home, ".local", "lib", "go-xla")
+		dirs = append(dirs, d, filepath.Join(d, "nvidia"))
 	}
-	return append(dirs, "/usr/local/lib/go-xla")
+	d := filepath.Join(sysRoot, "/usr/local/lib/go-xla")
+	return append(dirs, d, filepath.Join(d, "nvidia"))
 }
 
+// sysRoot prefixes the system-wide folders searched for plugins and
+// site-packages ("" in production; a temp tree in tests).
+var sysRoot = ""
+
 // SitePackages lists existing Python site-packages folders, most specific
-// first, without duplicates.
+// first, without duplicates: what the python3 on PATH reports, the active
+// virtualenv or conda environment (VIRTUAL_ENV, CONDA_PREFIX), user installs
+// (~/.local, pyenv), venvs that are not activated and not on PATH in common
+// places (~/.venv, ~/venv, ~/.virtualenvs/*, /opt/*/.venv, /opt/*/venv,
+// /opt/venv, /opt/*), conda under /opt/conda, and the system's own folders.
+// A venv elsewhere is found when it is activated or its python3 is first on
+// PATH, or by naming the plugin: GOMLX_BACKEND=xla:/abs/path/plugin.so.
 func SitePackages() []string {
+	const sp = "lib/python3*/site-packages"
 	var globs []string
 	for _, env := range []string{"VIRTUAL_ENV", "CONDA_PREFIX"} {
 		if v := os.Getenv(env); v != "" {
-			globs = append(globs, filepath.Join(v, "lib", "python3*", "site-packages"))
+			globs = append(globs, filepath.Join(v, sp))
 		}
 	}
 	home, _ := os.UserHomeDir()
 	if home != "" {
 		globs = append(globs,
-			filepath.Join(home, ".local", "lib", "python3*", "site-packages"),
-			filepath.Join(home, ".pyenv", "versions", "*", "lib", "python3*", "site-packages"))
+			filepath.Join(home, ".local", sp),
+			filepath.Join(home, ".pyenv", "versions", "*", sp),
+			filepath.Join(home, ".venv", sp),
+			filepath.Join(home, "venv", sp),
+			filepath.Join(home, ".virtualenvs", "*", sp))
 	}
-	globs = append(globs,
-		"/usr/local/lib/python3*/site-packages", "/usr/local/lib/python3*/dist-packages",
+	for _, g := range []string{
+		"/opt/*/.venv/" + sp, "/opt/*/venv/" + sp, "/opt/venv/" + sp,
+		"/usr/local/" + sp, "/usr/local/lib/python3*/dist-packages",
 		"/usr/lib/python3*/site-packages", "/usr/lib/python3/dist-packages",
-		"/opt/conda/lib/python3*/site-packages", "/opt/*/lib/python3*/site-packages")
+		"/opt/conda/" + sp, "/opt/*/" + sp,
+	} {
+		globs = append(globs, filepath.Join(sysRoot, g))
+	}
 	var out []string
 	add := func(p string) {
 		if p != "" && isDir(p) && !slices.Contains(out, p) {

@@ -4,14 +4,30 @@
 // # Choosing a backend
 //
 // [New] honours GOMLX_BACKEND when it is set ("go", "go:ops_sequential",
-// "xla:cpu", "xla:cuda", "xla:/abs/path/plugin.so"). Without it, a machine
-// with an NVIDIA GPU gets XLA through a CUDA PJRT plugin found on disk (see
-// [FindCUDAPlugin]: PJRT_PLUGIN_LIBRARY_PATH, the go-xla install folders,
-// and jax_plugins/xla_cuda*/xla_cuda_plugin.so under any Python
-// site-packages), and any other machine gets the pure-Go backend in the
-// configuration [CPUConfig] (the default parallel op scheduler of v0.26.0
-// deadlocks on 2 cores). Nothing is downloaded at run time: go-xla's
-// auto-install is switched off unless VISREFT_ALLOW_DOWNLOAD=1.
+// "xla:cpu", "xla:cuda", "xla:/abs/path/plugin.so"); "xla:cuda" and "xla:cpu"
+// there are resolved to a plugin file found on disk. Without it, [Choose]
+// picks, in order:
+//
+//   - a machine with an NVIDIA GPU gets XLA through a CUDA PJRT plugin found
+//     on disk (see [FindCUDAPlugin]: PJRT_PLUGIN_LIBRARY_PATH, the go-xla
+//     install folders and their nvidia subfolders, and jax_plugins/xla_cuda*/xla_cuda_plugin.so under any
+//     Python site-packages, including a venv that is neither activated nor on
+//     PATH such as /opt/torch/.venv; see [SitePackages]);
+//   - a machine without one (or with VISREFT_NO_GPU=1) gets XLA on the CPU
+//     when go-xla's PJRT CPU plugin is installed (see [FindCPUPlugin]:
+//     pjrt_c_api_cpu_plugin.so, or pjrt_c_api_cpu_<version>_plugin.so, in
+//     PJRT_PLUGIN_LIBRARY_PATH, ~/.local/lib/go-xla or /usr/local/lib/go-xla,
+//     else under jax_plugins/* or jaxlib/ in a site-packages); the Choice's
+//     Reason names the file;
+//   - any other machine gets the pure-Go backend in the configuration
+//     [CPUConfig] (the default parallel op scheduler of v0.26.0 deadlocks on
+//     2 cores). GOMLX_BACKEND=go:ops_sequential chooses it even where a CPU
+//     plugin is installed.
+//
+// Nothing is downloaded at run time: go-xla's auto-install is switched off
+// unless VISREFT_ALLOW_DOWNLOAD=1. With it, GOMLX_BACKEND=xla:cpu makes
+// go-xla v0.1.4 install its CPU plugin (v0.83.3) into ~/.local/lib/go-xla,
+// where later runs find it without the variable.
 //
 // # Gap fixes (all registered from here, none copied from GoMLX)
 //

@@ -41,8 +41,12 @@ func exampleFigures(t *testing.T) map[string]*Figure {
 		}
 		layers = append(layers, SweepPoint{X: float64(k), Train: val + 3 + 0.2*n, Val: val})
 	}
-	f, err = LayerSweep(layers, Options{Title: "Figure 5 (example): accuracy vs lowest intervened layer", Subtitle: "LoReFT rank 6", Note: exampleNote})
+	f, err = LayerSweep(layers, Options{Title: "Figure 5 (example): accuracy vs lowest intervened layer", Subtitle: "LoReFT rank 6", Note: exampleNote,
+		ModelLayers: 24})
 	must("layer_sweep", f, err)
+	f, err = LayerSweep([]SweepPoint{{X: 1, Train: 52, Val: 49}, {X: 0, Train: 55, Val: 50}},
+		Options{Title: "Figure 5 on the 2-layer demo model", Synthetic: true, Note: exampleNote, ModelLayers: 2})
+	must("layer_sweep_demo", f, err)
 
 	rows := PaperMethods()
 	rows[0].Val, rows[1].Val = 63.9, 65.2 // Full left missing: drawn "n/a"
@@ -77,7 +81,7 @@ func exampleFigures(t *testing.T) map[string]*Figure {
 		Note: "Synthetic CV-Bench-format data and a randomly initialised tiny model: checks the pipeline only."})
 	must("synthetic", f, err)
 	f, err = LayerSweep(layers, Options{Title: "Figure 5 at a narrow width: accuracy vs lowest intervened layer, rank 6",
-		Synthetic: true, Width: 420, Height: 340, Note: exampleNote})
+		Synthetic: true, Width: 420, Height: 340, Note: exampleNote, ModelLayers: 24})
 	must("narrow", f, err)
 
 	for i := range curves {

@@ -52,6 +52,16 @@ type Options struct {
 	// in [0, 1): 0 draws raw values, 0.9 is a typical smoothing. The raw
 	// curve stays visible, faded, under the smoothed one.
 	Smooth float64
+
+	// NoPaper (RankSweep, LayerSweep) leaves out the paper's values, which
+	// are otherwise drawn beside ours as dashed reference lines
+	// (PaperRankSweep, PaperLayerSweep), as Methods draws Table 5's.
+	NoPaper bool
+	// ModelLayers (LayerSweep) is the swept model's number of decoder
+	// layers. The paper's Figure 5 curve is drawn only when it is
+	// PaperLayers (24, nanoLLaVA); otherwise (0 = not given) a note says
+	// why it is missing.
+	ModelLayers int
 }
 
 // title returns the title to draw: the caller's or def, plus the synthetic

@@ -376,3 +376,161 @@ func TestLiveOutsideNotebook(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// dashed counts stroked paths drawn with a dash pattern.
+func (d svgDoc) dashed() int {
+	n := 0
+	for _, s := range d.styles {
+		if strings.Contains(s, "stroke-dasharray:") && !strings.Contains(s, "stroke-dasharray:none") {
+			n++
+		}
+	}
+	return n
+}
+
+// allText is every text element joined by spaces (wrapped notes included).
+func (d svgDoc) allText() string {
+	var b strings.Builder
+	for _, tx := range d.texts {
+		b.WriteString(tx.text + " ")
+	}
+	return b.String()
+}
+
+// TestRankSweepDrawsPaperReference: Figure 4's paper values are drawn beside
+// ours, dashed, under the legend entry PaperLabel, at the paper's ranks
+// within the sweep's range; NoPaper leaves them out.
+func TestRankSweepDrawsPaperReference(t *testing.T) {
+	var pts []SweepPoint
+	for r := 4; r <= 14; r++ {
+		pts = append(pts, SweepPoint{X: float64(r), Train: 90, Val: 88})
+	}
+	f, err := RankSweep(pts, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := parseSVG(t, f.SVG())
+	d.mustHave(t, "paper (read off its figure)")
+	// train and validation lines, plus the legend swatch's two
+	if got := d.dashed(); got != 2+2 {
+		t.Errorf("dashed paths = %d, want 4 (2 lines + 2 in the swatch)", got)
+	}
+	// hollow markers at the paper's 6 ranks, in the paper's shade of each
+	// series, plus its line and the swatch's line
+	for i := range 2 {
+		if got := d.strokes(paperShade(seriesColor(i))); got != 6+1+1 {
+			t.Errorf("series %d: paper strokes = %d, want 8", i, got)
+		}
+	}
+	// the y axis reaches down to the paper's values (58.4 .. 64.5)
+	d.mustHave(t, "60")
+
+	// ranks 1..5 hold only the paper's rank 4
+	f, err = RankSweep([]SweepPoint{{X: 1, Train: 50, Val: 50}, {X: 5, Train: 52, Val: 51}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := parseSVG(t, f.SVG()).strokes(paperShade(seriesColor(1))); got != 1+1 {
+		t.Errorf("ranks 1-5: paper validation strokes = %d, want 2 (rank 4 + swatch)", got)
+	}
+	f, err = RankSweep([]SweepPoint{{X: 1, Train: 50, Val: 50}, {X: 2, Train: 52, Val: 51}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d = parseSVG(t, f.SVG())
+	if d.has(PaperLabel) || !strings.Contains(d.allText(), "ranks 4-14") {
+		t.Errorf("ranks 1-2: paper drawn or no note: %s", d.allText())
+	}
+
+	f, err = RankSweep(pts, Options{NoPaper: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := parseSVG(t, f.SVG()); d.has(PaperLabel) || d.dashed() != 0 {
+		t.Error("paper values drawn with NoPaper")
+	}
+}
+
+// TestLayerSweepDrawsPaperReference: Figure 5's paper curve is drawn only for
+// a 24-layer model, at the sweep's layers; otherwise a note says why not.
+func TestLayerSweepDrawsPaperReference(t *testing.T) {
+	var pts []SweepPoint
+	for k := 23; k >= 0; k-- {
+		pts = append(pts, SweepPoint{X: float64(k), Train: 90, Val: 88})
+	}
+	f, err := LayerSweep(pts, Options{ModelLayers: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := parseSVG(t, f.SVG())
+	d.mustHave(t, "paper (read off its figure)", "40") // Figure 5's plateau is ~0.39-0.41
+	if got := d.dashed(); got != 2+2 {
+		t.Errorf("dashed paths = %d, want 4", got)
+	}
+	for i := range 2 {
+		if got := d.strokes(paperShade(seriesColor(i))); got != 24+1+1 {
+			t.Errorf("series %d: paper strokes = %d, want 26", i, got)
+		}
+	}
+	// layers 16..23 only: the paper's 8 points there
+	f, err = LayerSweep(pts[:8], Options{ModelLayers: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := parseSVG(t, f.SVG()).strokes(paperShade(seriesColor(0))); got != 8+1+1 {
+		t.Errorf("layers 16-23: paper train strokes = %d, want 10", got)
+	}
+
+	demo := []SweepPoint{{X: 1, Train: 52, Val: 49}, {X: 0, Train: 55, Val: 50}}
+	for _, layers := range []int{0, 2} {
+		f, err := LayerSweep(demo, Options{ModelLayers: layers, Note: "a footnote"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := parseSVG(t, f.SVG())
+		if d.has(PaperLabel) || d.dashed() != 0 {
+			t.Errorf("%d layers: the paper's 24-layer curve was drawn", layers)
+		}
+		if txt := d.allText(); !strings.Contains(txt, "a footnote") || !strings.Contains(txt, "24 decoder layers") {
+			t.Errorf("%d layers: note %q does not say the paper's curve is for 24 layers", layers, txt)
+		}
+	}
+	f, err = LayerSweep(pts, Options{ModelLayers: 24, NoPaper: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := parseSVG(t, f.SVG()); d.has(PaperLabel) || strings.Contains(d.allText(), "24 decoder layers") {
+		t.Error("paper values or their note drawn with NoPaper")
+	}
+}
+
+// TestPaperSweepValues: PaperRankSweep and PaperLayerSweep are the values
+// read off the paper's Figures 4 and 5 (fractions there, percent here).
+func TestPaperSweepValues(t *testing.T) {
+	check := func(name string, pts []SweepPoint, xs []float64, train, val string) {
+		t.Helper()
+		tr, va := strings.Fields(train), strings.Fields(val)
+		if len(pts) != len(xs) || len(tr) != len(xs) || len(va) != len(xs) {
+			t.Fatalf("%s: %d points, want %d", name, len(pts), len(xs))
+		}
+		for i, pt := range pts {
+			wt, _ := strconv.ParseFloat(tr[i], 64)
+			wv, _ := strconv.ParseFloat(va[i], 64)
+			if pt.X != xs[i] || math.Abs(pt.Train-100*wt) > 1e-9 || math.Abs(pt.Val-100*wv) > 1e-9 {
+				t.Errorf("%s[%d] = %+v, want x %g train %g val %g", name, i, pt, xs[i], 100*wt, 100*wv)
+			}
+		}
+	}
+	check("PaperRankSweep", PaperRankSweep, []float64{4, 6, 8, 10, 12, 14},
+		".640 .645 .623 .638 .621 .584", ".619 .642 .633 .644 .619 .602")
+	var ks []float64
+	for k := 23; k >= 0; k-- {
+		ks = append(ks, float64(k))
+	}
+	check("PaperLayerSweep", PaperLayerSweep, ks,
+		".397 .416 .389 .402 .392 .390 .407 .400 .537 .557 .557 .561 .594 .600 .624 .601 .577 .617 .630 .613 .651 .645 .646 .645",
+		".383 .413 .383 .386 .403 .402 .405 .400 .548 .543 .587 .566 .585 .612 .607 .620 .608 .629 .631 .615 .669 .653 .645 .642")
+	if PaperLayers != 24 {
+		t.Errorf("PaperLayers = %d", PaperLayers)
+	}
+}

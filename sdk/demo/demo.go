@@ -51,7 +51,7 @@ var DataOptions = cvbench.GenerateOptions{Seed: 1, ImageSize: 64,
 func DataDir() (string, error) {
 	base := CacheDir()
 	o := DataOptions
-	dir := filepath.Join(base, fmt.Sprintf("cvbench-synthetic-s%d-%d-%d-%d-%d-px%d", o.Seed,
+	dir := filepath.Join(base, fmt.Sprintf("cvbench-synthetic-v%d-s%d-%d-%d-%d-%d-px%d", cvbench.GeneratorVersion, o.Seed,
 		o.Counts.Count, o.Counts.Relation, o.Counts.Depth, o.Counts.Distance, o.ImageSize))
 	if _, err := os.Stat(filepath.Join(dir, "test_3d.parquet")); err == nil {
 		return dir, nil

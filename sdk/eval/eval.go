@@ -6,8 +6,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/models/llava"
 )
@@ -38,6 +37,20 @@ type Options struct {
 	MaxNewTokens int                   // Generate mode (default 8)
 	Steer        llava.Steer           // e.g. trained ReFT interventions; nil for the base model
 	Progress     func(done, total int)
+	// DType is the compute dtype (zero: float32). Pixels or features are
+	// converted to it in the graph; the model then computes in it.
+	DType dtypes.DType
+	// Features, when set, gives xs' projected image features by position
+	// in xs (cached once, e.g. experiment.FeatureCache): the vision tower
+	// and projector are not run. Only for models whose tower and projector
+	// the evaluated method leaves unchanged.
+	Features Features
+}
+
+// Features are cached image features: Batch(idx) stacks those of the
+// examples at positions idx into [len(idx), patches, hidden].
+type Features interface {
+	Batch(idx []int) (*tensors.Tensor, error)
 }
 
 // Prediction is one example's outcome.
@@ -63,28 +76,28 @@ type Result struct {
 }
 
 // Evaluate scores m on xs. Results made from synthetic examples carry
-// Scores.Synthetic = true.
+// Scores.Synthetic = true. It compiles its graphs for this call only; an
+// Evaluator keeps them for the next.
 func Evaluate(b backends.Backend, m *llava.Model, xs []cvbench.Example, opt Options) (*Result, error) {
+	e := NewEvaluator(b, m, opt)
+	defer e.Close()
+	return e.Evaluate(xs, opt.Mode, opt.Features)
+}
+
+func (opt Options) withDefaults() Options {
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = 8
 	}
 	if opt.MaxNewTokens <= 0 {
 		opt.MaxNewTokens = 8
 	}
+	if opt.DType == dtypes.InvalidDType {
+		opt.DType = dtypes.Float32
+	}
 	if opt.Prompt == (cvbench.PromptOptions{}) {
 		opt.Prompt = cvbench.PromptOptions{Format: cvbench.PromptChatML}
 	}
-	var preds []Prediction
-	var err error
-	if opt.Mode == Generate {
-		preds, err = byGeneration(b, m, xs, opt)
-	} else {
-		preds, err = byLikelihood(b, m, xs, opt)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return summarize(xs, preds, opt.Mode)
+	return opt
 }
 
 func summarize(xs []cvbench.Example, preds []Prediction, mode Mode) (*Result, error) {
@@ -120,7 +133,8 @@ func newPrediction(x cvbench.Example) Prediction {
 // sample is one model input: an example's image with a prompt and target.
 type sample struct {
 	s   llava.Sample
-	img image.Image
+	img image.Image // nil when features are cached
+	ex  int         // position of its example in xs
 }
 
 // Encode renders x's prompt for nanoLLaVA with the image placeholder and
@@ -129,6 +143,13 @@ type sample struct {
 func Encode(m *llava.Model, x cvbench.Example, o cvbench.PromptOptions, target string) (llava.Sample, error) {
 	o.ImageToken = cvbench.ImagePlaceholder
 	r := x.Render(o)
+	if r.EndOfTurn == "" && o.Format == cvbench.PromptPaper {
+		// The paper's template has no end-of-turn marker of its own; pyreft's
+		// data modules close the response with the tokenizer's eos token,
+		// which for nanoLLaVA is <|im_end|> (id 151645), so generation stops
+		// on it as with ChatML.
+		r.EndOfTurn = llava.EndOfTurn
+	}
 	if target != "" {
 		target += r.EndOfTurn
 	}
@@ -140,30 +161,49 @@ func lengthBucket(n int) int { return (n + 15) / 16 * 16 }
 
 // layout lays out one batch of samples, padded to size rows (repeating the
 // first) so every call has the same batch dimension.
-func layout(m *llava.Model, ss []sample, size int) (llava.Batch, []image.Image, error) {
+// It returns the layout and the batch's vision input: pixels, or the
+// cached features when opt.Features is set.
+func layout(m *llava.Model, ss []sample, size int, opt Options) (llava.Batch, *tensors.Tensor, error) {
 	for len(ss) < size {
 		ss = append(ss, ss[0])
 	}
 	var samples []llava.Sample
 	var imgs []image.Image
+	var idx []int
 	longest := 0
 	n := m.Config.Vision.WithDefaults().NumPatches()
 	for _, s := range ss {
 		samples = append(samples, s.s)
-		imgs = append(imgs, s.img)
+		imgs, idx = append(imgs, s.img), append(idx, s.ex)
 		longest = max(longest, len(s.s.IDs))
 	}
 	bt, err := llava.LayoutWidth(samples, n, lengthBucket(longest)-1+n, lengthBucket(longest))
-	return bt, imgs, err
+	if err != nil {
+		return bt, nil, err
+	}
+	if opt.Features != nil {
+		vision, err := opt.Features.Batch(idx)
+		return bt, vision, err
+	}
+	return bt, m.Images.Batch(imgs...), nil
 }
 
-func byLikelihood(b backends.Backend, m *llava.Model, xs []cvbench.Example, opt Options) ([]Prediction, error) {
+// image loads x's image unless features are cached.
+func (o Options) image(x cvbench.Example) (image.Image, error) {
+	if o.Features != nil {
+		return nil, nil
+	}
+	return x.Image()
+}
+
+func byLikelihood(e *Evaluator, xs []cvbench.Example, opt Options) ([]Prediction, error) {
+	m := e.m
 	var ss []sample
 	var owner, choice []int // which example and choice each sample scores
 	preds := make([]Prediction, len(xs))
 	for i, x := range xs {
 		preds[i] = newPrediction(x)
-		img, err := x.Image()
+		img, err := opt.image(x)
 		if err != nil {
 			return nil, err
 		}
@@ -176,35 +216,27 @@ func byLikelihood(b backends.Backend, m *llava.Model, xs []cvbench.Example, opt 
 			if err != nil {
 				return nil, err
 			}
-			ss, owner, choice = append(ss, sample{s, img}), append(owner, i), append(choice, c)
+			ss, owner, choice = append(ss, sample{s, img, i}), append(owner, i), append(choice, c)
 		}
 		preds[i].LogProbs = make([]float64, len(x.Choices))
 	}
-	nExtra := 0
-	e := context.MustNewExec(b, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) *Node {
-		inp := llava.Inputs{Pixels: in[0], TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4]}
-		llava.ApplySteer(ctx, opt.Steer, &inp, in[8:8+nExtra])
-		out := llava.ForwardHidden(ctx, m.Config, inp)
-		return ReduceSum(llava.TargetLogProbs(ctx, m.Config, out.Final, in[5], in[6], in[7]), 1)
-	})
-	defer e.Finalize()
 	for start := 0; start < len(ss); start += opt.BatchSize {
 		chunk := ss[start:min(start+opt.BatchSize, len(ss))]
-		bt, imgs, err := layout(m, chunk, opt.BatchSize)
+		bt, vision, err := layout(m, chunk, opt.BatchSize, opt)
 		if err != nil {
 			return nil, err
 		}
 		pos, ids, mask := bt.Targets(4) // widened to the batch's most targets; 4 fits "(C)"+<|im_end|>
-		args := []any{m.Images.Batch(imgs...), bt.TextIDs, bt.Gather, bt.Valid, bt.Positions, pos, ids, mask}
+		args := []any{vision, bt.TextIDs, bt.Gather, bt.Valid, bt.Positions, pos, ids, mask}
 		if opt.Steer != nil {
 			extra, err := opt.Steer.Inputs(bt)
 			if err != nil {
 				return nil, err
 			}
-			nExtra = len(extra)
+			e.nExtra = len(extra)
 			args = append(args, extra...)
 		}
-		out, err := e.Exec(args...)
+		out, err := timed(e, func() ([]*tensors.Tensor, error) { return e.likelihood().Exec(args...) })
 		if err != nil {
 			return nil, fmt.Errorf("eval: likelihood batch at %d: %w", start, err)
 		}
@@ -229,25 +261,14 @@ func byLikelihood(b backends.Backend, m *llava.Model, xs []cvbench.Example, opt 
 	return preds, nil
 }
 
-func byGeneration(b backends.Backend, m *llava.Model, xs []cvbench.Example, opt Options) ([]Prediction, error) {
-	var stop []int
-	if id, ok := m.Tokenizer.TokenID(llava.EndOfTurn); ok {
-		stop = append(stop, id)
-	}
-	gopt := llava.GenerateOptions{MaxNewTokens: opt.MaxNewTokens, StopIDs: stop, DType: dtypes.Float32}
-	gopt.Steer = opt.Steer
-	var gen *llava.Generator
-	defer func() {
-		if gen != nil {
-			gen.Close()
-		}
-	}()
+func byGeneration(e *Evaluator, xs []cvbench.Example, opt Options) ([]Prediction, error) {
+	m := e.m
 	preds := make([]Prediction, len(xs))
 	for start := 0; start < len(xs); start += opt.BatchSize {
 		chunk := xs[start:min(start+opt.BatchSize, len(xs))]
 		var ss []sample
-		for _, x := range chunk {
-			img, err := x.Image()
+		for j, x := range chunk {
+			img, err := opt.image(x)
 			if err != nil {
 				return nil, err
 			}
@@ -255,9 +276,9 @@ func byGeneration(b backends.Backend, m *llava.Model, xs []cvbench.Example, opt 
 			if err != nil {
 				return nil, err
 			}
-			ss = append(ss, sample{s, img})
+			ss = append(ss, sample{s, img, start + j})
 		}
-		bt, imgs, err := layout(m, ss, opt.BatchSize)
+		bt, vision, err := layout(m, ss, opt.BatchSize, opt)
 		if err != nil {
 			return nil, err
 		}
@@ -267,10 +288,8 @@ func byGeneration(b backends.Backend, m *llava.Model, xs []cvbench.Example, opt 
 				return nil, err
 			}
 		}
-		if gen == nil {
-			gen = llava.NewGenerator(b, m, gopt, len(extra), 0)
-		}
-		out, err := gen.Run(bt, m.Images.Batch(imgs...), extra)
+		gen := e.generator(len(extra))
+		out, err := timed(e, func() ([][]int, error) { return gen.Run(bt, vision, extra) })
 		if err != nil {
 			return nil, err
 		}

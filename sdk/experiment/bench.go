@@ -4,6 +4,7 @@ import (
 	"bufio"
 	gocontext "context"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/visreft/visreft/sdk/lora"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/reft"
@@ -29,6 +31,11 @@ type BenchOptions struct {
 	// PeakFLOPs is the device's peak FLOP/s in the compute dtype, for the
 	// model FLOPs utilisation (0: unknown, MFU is 0).
 	PeakFLOPs float64
+	// ComputeDType is the run's compute dtype (see Options.ComputeDType).
+	ComputeDType dtypes.DType
+	// Progress receives the training bar of the timed run (the first step
+	// includes compilation); nil draws none.
+	Progress io.Writer
 }
 
 // BenchResult is one method's training speed at one batch size.
@@ -70,15 +77,15 @@ func Bench(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.M
 		d.Train = d.Train[:n]
 	}
 	m.Train.BatchSize, m.Train.AccumSteps, m.Train.MaxSteps, m.Train.LR = opt.Batch, 1, total, 1e-6
-	m.Train.Progress, m.Train.CheckpointDir, m.Train.CheckpointEvery = nil, "", 0
+	m.Train.Progress, m.Train.CheckpointDir, m.Train.CheckpointEvery = opt.Progress, "", 0
 	var marks []time.Duration
 	m.Train.OnStep = func(info train.StepInfo) { marks = append(marks, info.Elapsed) }
 	features := opt.Features
 	if !m.VisionFrozen() {
 		features = nil
 	}
-	resetPeakRSS()
-	res, err := Run(cctx, b, newModel, d, m, Options{Features: features, SkipEval: true, Seed: 1})
+	ResetPeakRSS()
+	res, err := Run(cctx, b, newModel, d, m, Options{Features: features, SkipEval: true, Seed: 1, ComputeDType: opt.ComputeDType})
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +99,7 @@ func Bench(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.M
 	timed := (marks[total-1] - marks[opt.Warmup-1]).Seconds()
 	out := &BenchResult{Method: m.Name, Batch: opt.Batch, FeaturesCached: features != nil, Warmup: opt.Warmup,
 		Steps: opt.Steps, ExamplesPerSec: float64(opt.Steps*opt.Batch) / timed, StepSeconds: median(steps),
-		FirstStep: marks[0].Seconds(), PeakRSS: peakRSS(), TrainableParams: res.TrainableParams, Compiles: res.Compiles}
+		FirstStep: marks[0].Seconds(), PeakRSS: PeakRSS(), TrainableParams: res.TrainableParams, Compiles: res.Compiles}
 	src, err := newSource(res.Model, d.Train, d.PromptOptions(), nil, nil)
 	if err != nil {
 		return nil, err
@@ -132,13 +139,13 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// resetPeakRSS resets the kernel's resident-set high-water mark of this
+// ResetPeakRSS resets the kernel's resident-set high-water mark of this
 // process (Linux: writing 5 to /proc/self/clear_refs); elsewhere it does
 // nothing and peakRSS reports the process's lifetime peak or 0.
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+func ResetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
 
-// peakRSS is VmHWM from /proc/self/status in bytes, or 0 where unavailable.
-func peakRSS() int64 {
+// PeakRSS is VmHWM from /proc/self/status in bytes, or 0 where unavailable.
+func PeakRSS() int64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return 0

@@ -3,12 +3,15 @@ package experiment
 import (
 	"fmt"
 	"image"
+	"io"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/visreft/visreft/sdk/models/llava"
+	"github.com/visreft/visreft/sdk/progress"
 )
 
 // FeatureCache holds the projected image features of a data set, computed
@@ -19,6 +22,19 @@ import (
 type FeatureCache struct {
 	feats  [][]float32 // [image][patches*hidden]
 	n, dim int
+	// DType is the dtype the tower and projector computed in (the run's
+	// compute dtype); the values are kept as float32, which holds bf16
+	// values exactly, and converted back on entry to the graph.
+	DType dtypes.DType
+}
+
+// FeatureOptions tune NewFeatureCacheWith.
+type FeatureOptions struct {
+	Batch    int          // images per tower call (default 8)
+	Budget   int64        // bytes (default DefaultFeatureBudget)
+	DType    dtypes.DType // compute dtype of the tower and projector (default float32)
+	Progress io.Writer    // a progress bar (nil: none)
+	Name     string       // what the bar says (default "image features")
 }
 
 // DefaultFeatureBudget caps a FeatureCache's memory (8 GiB: CV-Bench's
@@ -28,16 +44,36 @@ const DefaultFeatureBudget = 8 << 30
 // NewFeatureCache runs the vision tower and projector of m over images,
 // batch at a time, and keeps the results; it refuses to go past budget bytes.
 func NewFeatureCache(b backends.Backend, m *llava.Model, images []func() (image.Image, error), batch int, budget int64) (*FeatureCache, error) {
+	return NewFeatureCacheWith(b, m, images, FeatureOptions{Batch: batch, Budget: budget})
+}
+
+// NewFeatureCacheWith is NewFeatureCache with a compute dtype and progress.
+func NewFeatureCacheWith(b backends.Backend, m *llava.Model, images []func() (image.Image, error), o FeatureOptions) (*FeatureCache, error) {
+	if o.Batch <= 0 {
+		o.Batch = 8
+	}
+	if o.Budget <= 0 {
+		o.Budget = DefaultFeatureBudget
+	}
+	if o.DType == dtypes.InvalidDType {
+		o.DType = dtypes.Float32
+	}
+	if o.Name == "" {
+		o.Name = "image features"
+	}
+	batch, budget := o.Batch, o.Budget
 	v := m.Config.Vision.WithDefaults()
-	fc := &FeatureCache{n: v.NumPatches(), dim: m.Config.HiddenSize}
+	fc := &FeatureCache{n: v.NumPatches(), dim: m.Config.HiddenSize, DType: o.DType}
 	if need := int64(len(images)) * int64(fc.n*fc.dim) * 4; need > budget {
 		return nil, fmt.Errorf("experiment: caching %d images' features needs %d MiB, over the %d MiB budget",
 			len(images), need>>20, budget>>20)
 	}
 	e := context.MustNewExec(b, m.Ctx.Reuse(), func(ctx *context.Context, px *Node) *Node {
-		return llava.ImageFeatures(ctx, m.Config, px, nil)
+		return ConvertDType(llava.ImageFeatures(ctx, m.Config, ConvertDType(px, o.DType), nil), dtypes.Float32)
 	})
 	defer e.Finalize()
+	bar := progress.New(o.Progress, o.Name, len(images))
+	defer bar.Finish()
 	for start := 0; start < len(images); start += batch {
 		var imgs []image.Image
 		for i := start; i < min(start+batch, len(images)); i++ {
@@ -59,6 +95,7 @@ func NewFeatureCache(b backends.Backend, m *llava.Model, images []func() (image.
 		for j := 0; j < batch && start+j < len(images); j++ {
 			fc.feats = append(fc.feats, flat[j*per:(j+1)*per])
 		}
+		bar.Set(len(fc.feats))
 	}
 	return fc, nil
 }

@@ -8,9 +8,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/visreft/visreft/sdk/cvbench"
@@ -41,39 +43,80 @@ type Options struct {
 	// EvalTrain caps how many training examples are scored for the train
 	// accuracy (Figure 4 plots it); 0 scores all, -1 none.
 	EvalTrain int
-	EvalMode  eval.Mode
+	// EvalModes are the evaluation protocols run on the validation split
+	// (and the train subset), all stored in the Result; the first is the
+	// headline accuracy (ValAccuracy, TrainAccuracy). Default: generation
+	// with answer parsing (an unparseable answer counts wrong), then choice
+	// likelihood. The paper reports "validation accuracy" of a generative
+	// model without naming its protocol; generation is what such a model does.
+	EvalModes []eval.Mode
 	EvalBatch int
+	// ComputeDType is the dtype the model computes in: pixels or cached
+	// features, embeddings, every frozen matmul, evaluation and generation.
+	// Trainable variables keep float32 masters (train.Config.MasterFloat32)
+	// and the ReFT interventions compute in float32, as pyreft's do.
+	// Zero: float32. See DefaultComputeDType.
+	ComputeDType dtypes.DType
 	// Features, when set, replaces the vision tower and projector by cached
-	// outputs; Run refuses it for methods that train the tower or projector.
-	Features *FeatureCache
-	Seed     uint64
+	// outputs of d.Train's images (same order); Run refuses it for methods
+	// that train the tower or projector. ValFeatures is the same for d.Val.
+	Features, ValFeatures *FeatureCache
+	Seed                  uint64
 	// CheckpointDir, when set, makes training checkpoint there every
 	// CheckpointEvery optimizer steps (and at the end), and a run that finds
 	// a checkpoint there resumes from it: an interrupted run loses at most
 	// CheckpointEvery steps and ends with the weights an uninterrupted run has.
 	CheckpointDir   string
 	CheckpointEvery int
+	// Identity (base model, data, method) is written into checkpoints;
+	// resuming from a checkpoint of another identity is an error naming
+	// what differs (see train.Config.Identity).
+	Identity map[string]string
 	// SkipEval trains only (benchmarks): the accuracies are NaN.
 	SkipEval bool
 }
 
 // Result is one method's run.
 type Result struct {
-	Method          string             `json:"method"`
-	Config          Method             `json:"config"`
-	TrainableParams int64              `json:"trainable_params"`
-	TotalParams     int64              `json:"total_params"`
-	SharePercent    float64            `json:"share_percent"`
-	TrainAccuracy   float64            `json:"train_accuracy"` // percent; NaN when not evaluated
-	ValAccuracy     float64            `json:"val_accuracy"`   // percent
-	Val             map[string]float64 `json:"val_summary"`
-	Losses          []float64          `json:"losses"`
-	TrainSeconds    float64            `json:"train_seconds"`
-	EvalSeconds     float64            `json:"eval_seconds"`
-	ExamplesPerSec  float64            `json:"examples_per_sec"`
-	Compiles        int                `json:"compiles"`
-	Synthetic       bool               `json:"synthetic"`
-	ValResult       *eval.Result       `json:"-"`
+	Method          string `json:"method"`
+	Config          Method `json:"config"`
+	TrainableParams int64  `json:"trainable_params"` // as the paper counts them (Table 4)
+	// TrainedParams are the parameters the optimizer updates: for the
+	// paper's LoRA, TrainableParams less the vision tower's adapters, which
+	// nanoLLaVA's reference code leaves at their zero-delta init.
+	TrainedParams int64   `json:"trained_params"`
+	TotalParams   int64   `json:"total_params"`
+	SharePercent  float64 `json:"share_percent"`
+	// Setting is what the run computed, in words: compute dtype,
+	// recompute, trainable set, template, positions, protocol.
+	Setting Setting `json:"setting"`
+	// Protocol is the evaluation ValAccuracy and TrainAccuracy come from
+	// ("generate" or "likelihood"); the others are in ValByProtocol.
+	Protocol      string  `json:"protocol"`
+	TrainAccuracy float64 `json:"train_accuracy"` // percent; NaN when not evaluated
+	ValAccuracy   float64 `json:"val_accuracy"`   // percent
+	// ValByProtocol and TrainByProtocol hold every protocol's accuracy.
+	ValByProtocol   map[string]float64 `json:"val_accuracy_by_protocol"`
+	TrainByProtocol map[string]float64 `json:"train_accuracy_by_protocol"`
+	// ChanceAccuracy is a uniform guess's expected accuracy on the
+	// validation split (percent): the mean of 1/choices, about 41.8 % on
+	// real CV-Bench, not 25 %.
+	ChanceAccuracy float64            `json:"chance_accuracy"`
+	Val            map[string]float64 `json:"val_summary"`
+	Losses         []float64          `json:"losses"`
+	TrainSeconds   float64            `json:"train_seconds"`
+	EvalSeconds    float64            `json:"eval_seconds"`
+	ExamplesPerSec float64            `json:"examples_per_sec"`
+	Compiles       int                `json:"compiles"` // training graphs compiled
+	// EvalCompiles are the evaluation graphs compiled, per phase
+	// ("likelihood", "prefill", "decode"): at most one per shape bucket and
+	// phase over the whole run. EvalCompileSeconds is the wall time of the
+	// calls that compiled (compilation plus that call's run).
+	EvalCompiles       map[string]int          `json:"eval_compiles"`
+	EvalCompileSeconds float64                 `json:"eval_compile_seconds"`
+	Synthetic          bool                    `json:"synthetic"`
+	ValResult          *eval.Result            `json:"-"` // the headline protocol's
+	ValResults         map[string]*eval.Result `json:"val_results,omitempty"`
 	// Model and Steer are the trained model, to generate with or save.
 	Model *llava.Model `json:"-"`
 	Steer llava.Steer  `json:"-"`
@@ -93,12 +136,28 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 		return nil, err
 	}
 	res.SharePercent = 100 * float64(res.TrainableParams) / float64(res.TotalParams)
+	if res.TrainedParams, err = m.TrainedParams(model.Config); err != nil {
+		return nil, err
+	}
+	if len(opt.EvalModes) == 0 {
+		opt.EvalModes = []eval.Mode{eval.Generate, eval.Likelihood}
+	}
+	if opt.ComputeDType == dtypes.InvalidDType {
+		opt.ComputeDType = dtypes.Float32
+	}
+	res.Setting = m.Describe(model.Config, d.Prompt, opt.ComputeDType, opt.EvalModes)
+	res.Protocol = opt.EvalModes[0].String()
 	steer, err := prepare(b, model, m, opt.Seed)
 	if err != nil {
 		return nil, err
 	}
-	if opt.Features != nil && !m.VisionFrozen() {
+	if (opt.Features != nil || opt.ValFeatures != nil) && !m.VisionFrozen() {
 		return nil, fmt.Errorf("experiment: cached image features need a method that leaves the vision tower and projector alone; this %s run changes them", m.Name)
+	}
+	for _, fc := range []*FeatureCache{opt.Features, opt.ValFeatures} {
+		if fc != nil && fc.DType != opt.ComputeDType {
+			return nil, fmt.Errorf("experiment: the image features were computed in %s, the run computes in %s", fc.DType, opt.ComputeDType)
+		}
 	}
 	src, err := newSource(model, d.Train, d.Prompt, steer, opt.Features)
 	if err != nil {
@@ -114,8 +173,14 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 	}
 	if opt.CheckpointDir != "" {
 		tcfg.CheckpointDir, tcfg.CheckpointEvery = opt.CheckpointDir, max(opt.CheckpointEvery, 1)
+		tcfg.Identity = opt.Identity
 	}
-	tr, err := train.New(b, model.Ctx, lossFn(model.Config, steer), st, src, tcfg)
+	var tr *train.Trainer
+	if tcfg.Recompute {
+		tr, err = train.NewStaged(b, model.Ctx, stages(model.Config, steer, opt.ComputeDType), st, src, tcfg)
+	} else {
+		tr, err = train.New(b, model.Ctx, lossFn(model.Config, steer, opt.ComputeDType), st, src, tcfg)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -141,25 +206,47 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 		return res, nil
 	}
 	start = time.Now()
-	eopt := eval.Options{Mode: opt.EvalMode, Prompt: d.Prompt, BatchSize: opt.EvalBatch, Steer: steer}
-	val, err := eval.Evaluate(b, model, d.Val, eopt)
-	if err != nil {
-		return nil, err
-	}
-	res.ValResult, res.Val = val, val.Summary()
-	res.ValAccuracy, res.Synthetic = res.Val["accuracy"], val.Scores.Synthetic
-	if n := opt.EvalTrain; n >= 0 {
-		xs := d.Train
-		if n > 0 && n < len(xs) {
-			xs = xs[:n]
+	res.ChanceAccuracy = ChanceAccuracy(d.Val)
+	res.ValByProtocol, res.TrainByProtocol = map[string]float64{}, map[string]float64{}
+	res.ValResults = map[string]*eval.Result{}
+	// One evaluator for the run: its graphs compile once per shape bucket
+	// and phase, shared by the validation and train evaluations.
+	ev := eval.NewEvaluator(b, model, eval.Options{Prompt: d.Prompt, BatchSize: opt.EvalBatch, Steer: steer, DType: opt.ComputeDType})
+	defer ev.Close()
+	for _, mode := range opt.EvalModes {
+		var vf, tf eval.Features
+		if opt.ValFeatures != nil {
+			vf = opt.ValFeatures
 		}
-		tr, err := eval.Evaluate(b, model, xs, eopt)
+		if opt.Features != nil {
+			tf = opt.Features
+		}
+		val, err := ev.Evaluate(d.Val, mode, vf)
 		if err != nil {
 			return nil, err
 		}
-		res.TrainAccuracy = tr.Summary()["accuracy"]
+		res.ValResults[mode.String()] = val
+		res.ValByProtocol[mode.String()] = val.Summary()["accuracy"]
+		if n := opt.EvalTrain; n >= 0 {
+			xs := d.Train
+			if n > 0 && n < len(xs) {
+				xs = xs[:n]
+			}
+			tr, err := ev.Evaluate(xs, mode, tf)
+			if err != nil {
+				return nil, err
+			}
+			res.TrainByProtocol[mode.String()] = tr.Summary()["accuracy"]
+		}
+	}
+	val := res.ValResults[res.Protocol]
+	res.ValResult, res.Val = val, val.Summary()
+	res.ValAccuracy, res.Synthetic = res.Val["accuracy"], val.Scores.Synthetic
+	if v, ok := res.TrainByProtocol[res.Protocol]; ok {
+		res.TrainAccuracy = v
 	}
 	res.EvalSeconds = time.Since(start).Seconds()
+	res.EvalCompiles, res.EvalCompileSeconds = ev.Builds(), ev.CompileSeconds
 	return res, nil
 }
 
@@ -187,10 +274,11 @@ func prepare(b backends.Backend, model *llava.Model, m Method, seed uint64) (lla
 	return nil, nil
 }
 
-// lossFn is the answer-token loss of nanoLLaVA on a source batch.
-func lossFn(c llava.Config, steer llava.Steer) train.LossFn {
+// lossFn is the answer-token loss of nanoLLaVA on a source batch, computed
+// in dtype dt (the pixels or features are converted on entry).
+func lossFn(c llava.Config, steer llava.Steer, dt dtypes.DType) train.LossFn {
 	return func(ctx *context.Context, in []*Node) *Node {
-		inp := llava.Inputs{TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4]}
+		inp := llava.Inputs{TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4], DType: dt}
 		if in[0].Rank() == 3 {
 			inp.ImageFeat = in[0]
 		} else {
@@ -218,6 +306,19 @@ func buckets(s *source) []int {
 	}
 }
 
+// ChanceAccuracy is the expected accuracy (percent) of a uniform guess
+// among each example's choices: the level "no information" scores.
+func ChanceAccuracy(xs []cvbench.Example) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := 0.0
+	for _, x := range xs {
+		s += 1 / float64(max(len(x.Choices), 1))
+	}
+	return 100 * s / float64(len(xs))
+}
+
 // Images returns the image loaders of xs, for NewFeatureCache.
 func Images(xs []cvbench.Example) []func() (image.Image, error) {
 	out := make([]func() (image.Image, error), len(xs))
@@ -232,4 +333,41 @@ func orDiscard(w io.Writer) io.Writer {
 		return io.Discard
 	}
 	return w
+}
+
+// DefaultComputeDType is the compute dtype a run uses unless told: the
+// checkpoint's dtype (config.json's torch_dtype, bfloat16 for nanoLLaVA) on
+// a GPU, as the paper's bf16 mixed precision does; float32 anywhere else,
+// since GoMLX's pure-Go backend rounds every bf16 result toward zero and a
+// CPU gains nothing from bf16. float16 checkpoints compute in float32
+// (GoMLX v0.26.0's float16 crashes). It returns the dtype and why.
+func DefaultComputeDType(gpu bool, torchDType string) (dtypes.DType, string) {
+	if !gpu {
+		why := "float32 off the GPU (the pure-Go backend truncates bf16; a CPU gains nothing from it)"
+		if on, _ := DefaultComputeDType(true, torchDType); on != dtypes.Float32 {
+			why += "; on a GPU: " + strings.ToLower(on.String()) + ", the checkpoint's dtype"
+		}
+		return dtypes.Float32, why
+	}
+	switch strings.ToLower(torchDType) {
+	case "bfloat16", "bf16":
+		return dtypes.BFloat16, "the checkpoint's dtype (bfloat16) on the GPU: the paper's bf16 mixed precision"
+	case "float16", "fp16", "half":
+		return dtypes.Float32, "float32: the checkpoint is float16, which GoMLX v0.26.0 cannot compute in"
+	}
+	return dtypes.Float32, "the checkpoint's dtype (float32) on the GPU"
+}
+
+// ParseComputeDType reads a compute dtype name: "bf16"/"bfloat16",
+// "f32"/"float32", or "" / "auto" (zero: the default applies).
+func ParseComputeDType(s string) (dtypes.DType, error) {
+	switch strings.ToLower(s) {
+	case "", "auto":
+		return dtypes.InvalidDType, nil
+	case "bf16", "bfloat16":
+		return dtypes.BFloat16, nil
+	case "f32", "float32", "fp32":
+		return dtypes.Float32, nil
+	}
+	return dtypes.InvalidDType, fmt.Errorf("compute dtype %q is none of auto, bfloat16, float32", s)
 }

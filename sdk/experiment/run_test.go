@@ -65,7 +65,7 @@ func smallRun(t *testing.T, m Method) (*Result, float64) {
 		t.Fatal(err)
 	}
 	m.Train.Progress, m.Train.Epochs, m.Train.BatchSize, m.Train.LR = io.Discard, 3, 4, 1e-2
-	res, err := Run(gocontext.Background(), b, newModel, d, m, Options{EvalTrain: 8, Seed: 1})
+	res, err := Run(gocontext.Background(), b, newModel, d, m, Options{EvalTrain: 8, Seed: 1, EvalModes: []eval.Mode{eval.Likelihood}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestRunResumesFromCheckpoint(t *testing.T) {
 	m := PaperReFT(4, "all")
 	m.Train.Progress, m.Train.BatchSize = io.Discard, 4
 	dir := t.TempDir()
-	opt := Options{EvalTrain: -1, Seed: 1, CheckpointDir: dir, CheckpointEvery: 1}
+	opt := Options{EvalTrain: -1, Seed: 1, CheckpointDir: dir, CheckpointEvery: 1, EvalModes: []eval.Mode{eval.Likelihood}}
 	first, err := Run(gocontext.Background(), b, newModel, d, m, opt)
 	if err != nil {
 		t.Fatal(err)

@@ -36,14 +36,18 @@ type MethodSpec struct {
 // method's larger sizes; each row is reported to onRow as it finishes.
 func (s *Setup) Bench(methods []MethodSpec, batches []int, opt experiment.BenchOptions, onRow func(BenchRow)) ([]BenchRow, error) {
 	var rows []BenchRow
+	opt.ComputeDType, opt.Progress = s.ComputeDType, s.Progress
+	var fc *experiment.FeatureCache
 	for _, ms := range methods {
 		for _, bs := range batches {
 			o := opt
 			o.Batch = bs
 			if ms.Method.VisionFrozen() {
-				fc, err := s.featureCache()
-				if err != nil {
-					return rows, err
+				if fc == nil {
+					var err error
+					if fc, err = s.benchFeatures(batches, opt); err != nil {
+						return rows, err
+					}
 				}
 				o.Features = fc
 			}
@@ -63,4 +67,20 @@ func (s *Setup) Bench(methods []MethodSpec, batches []int, opt experiment.BenchO
 		}
 	}
 	return rows, nil
+}
+
+// benchFeatures caches the features of the training examples a bench
+// touches (the largest batch times its steps), not the whole split.
+func (s *Setup) benchFeatures(batches []int, opt experiment.BenchOptions) (*experiment.FeatureCache, error) {
+	n := 0
+	for _, b := range batches {
+		n = max(n, b*(max(opt.Warmup, 2)+max(opt.Steps, 8)))
+	}
+	model, err := s.NewModel()
+	if err != nil {
+		return nil, err
+	}
+	xs := s.Data.Train[:min(n, len(s.Data.Train))]
+	return experiment.NewFeatureCacheWith(s.Backend, model, experiment.Images(xs),
+		experiment.FeatureOptions{DType: s.ComputeDType, Progress: s.Progress, Name: "bench features"})
 }

@@ -7,7 +7,9 @@ import (
 	stddraw "image/draw"
 	"strings"
 
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/visreft/visreft/sdk/cvbench"
+	"github.com/visreft/visreft/sdk/eval"
 	"github.com/visreft/visreft/sdk/experiment"
 	"golang.org/x/image/draw"
 	"golang.org/x/image/font"
@@ -32,58 +34,79 @@ type ExampleResult struct {
 // and by the ReFT model (LoReFT r4, all layers), with the image drawn above.
 // It picks the first validation depth question the base model gets wrong
 // and ReFT right; when there is none it says so and shows the first.
+// Both answers come from batched generation over the validation split
+// (ReFT's from its run's evaluation, the base model's from one evaluation
+// of the depth questions), in the runs' template and compute dtype: no
+// model is compiled per question.
 func (s *Setup) Example() (*ExampleResult, *image.RGBA, error) {
 	r, err := s.Run(experiment.PaperReFT(4, "all"))
+	if s.missing(err) {
+		return nil, nil, s.noRuns("example")
+	}
 	if err != nil {
 		return nil, nil, err
+	}
+	release(r)
+	tuned := r.ValResults[eval.Generate.String()]
+	if tuned == nil {
+		return nil, nil, fmt.Errorf("paper: the ReFT run was not evaluated by generation")
+	}
+	var depth []cvbench.Example
+	var at []int // position of each depth question in s.Data.Val
+	for i, x := range s.Data.Val {
+		if x.Task == cvbench.TaskDepth {
+			depth, at = append(depth, x), append(at, i)
+		}
+	}
+	if len(depth) == 0 {
+		return nil, nil, fmt.Errorf("no depth question in the validation split")
 	}
 	base, err := s.NewModel()
 	if err != nil {
 		return nil, nil, err
 	}
-	var best *ExampleResult
-	var bestImg image.Image
-	for _, x := range s.Data.Val {
-		if x.Task != cvbench.TaskDepth {
-			continue
-		}
-		img, err := x.Image()
-		if err != nil {
-			return nil, nil, err
-		}
-		b, err := base.Answer(s.Backend, img, x.Prompt, 8)
-		if err != nil {
-			return nil, nil, err
-		}
-		t, err := r.Model.AnswerWith(s.Backend, img, x.Prompt, 8, r.Steer)
-		if err != nil {
-			return nil, nil, err
-		}
-		er := &ExampleResult{Idx: x.Idx, Question: x.Prompt, Correct: x.Answer, Base: b, ReFT: t,
-			BaseRight: picks(b, x), ReFTRight: picks(t, x), ReFTValAcc: fmt.Sprintf("%.1f %%", r.ValAccuracy)}
-		if best == nil {
-			best, bestImg = er, img
-			best.Chosen = "no validation depth question is wrong for the base model and right after ReFT; showing the first"
-		}
-		if !er.BaseRight && er.ReFTRight {
-			er.Chosen = "the first validation depth question the base model gets wrong and ReFT right"
-			best, bestImg = er, img
+	eopt := eval.Options{Mode: eval.Generate, Prompt: s.Data.PromptOptions(), DType: s.ComputeDType}
+	if s.valFeat != nil {
+		eopt.Features = subsetFeatures{s.valFeat, at}
+	}
+	before, err := eval.Evaluate(s.Backend, base, depth, eopt)
+	if err != nil {
+		return nil, nil, err
+	}
+	pick := -1
+	for j := range depth {
+		if !before.Predictions[j].Correct && tuned.Predictions[at[j]].Correct {
+			pick = j
 			break
 		}
 	}
-	if best == nil {
-		return nil, nil, fmt.Errorf("no depth question in the validation split")
+	chosen := "the first validation depth question the base model gets wrong and ReFT right"
+	if pick < 0 {
+		pick, chosen = 0, "no validation depth question is wrong for the base model and right after ReFT; showing the first"
 	}
-	return best, figure1(bestImg, *best, s.Synthetic), nil
+	x, b, t := depth[pick], before.Predictions[pick], tuned.Predictions[at[pick]]
+	img, err := x.Image()
+	if err != nil {
+		return nil, nil, err
+	}
+	er := &ExampleResult{Idx: x.Idx, Question: x.Prompt, Correct: x.Answer, Base: b.Generated, ReFT: t.Generated,
+		BaseRight: b.Correct, ReFTRight: t.Correct, Chosen: chosen,
+		ReFTValAcc: fmt.Sprintf("%.1f %% (%s)", r.ValAccuracy, r.Protocol)}
+	return er, figure1(img, *er, s.Synthetic), nil
 }
 
-// picks reports whether a generated answer names x's correct choice.
-func picks(answer string, x cvbench.Example) bool {
-	k, err := cvbench.LetterIndex(strings.TrimSpace(answer))
-	if err == nil {
-		return k == x.AnswerIndex()
+// subsetFeatures serves a feature cache's rows at positions at[i] as row i.
+type subsetFeatures struct {
+	fc *experiment.FeatureCache
+	at []int
+}
+
+func (f subsetFeatures) Batch(idx []int) (*tensors.Tensor, error) {
+	m := make([]int, len(idx))
+	for i, j := range idx {
+		m[i] = f.at[j]
 	}
-	return strings.Contains(strings.ToLower(answer), strings.ToLower(x.AnswerText()))
+	return f.fc.Batch(m)
 }
 
 // figure1 draws the image with the question and both answers under it.

@@ -1,6 +1,7 @@
 package paper
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/visreft/visreft/sdk/experiment"
@@ -74,11 +75,18 @@ func (s *Setup) Methods() ([]MethodRow, *plot.Figure, error) {
 		m     experiment.Method
 	}{{"ReFT", experiment.PaperReFT(4, "all")}, {"LoRA", experiment.PaperLoRA()}, {"Full", experiment.PaperFull()}} {
 		r, err := s.Run(mm.m)
+		if s.missing(err) {
+			continue
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", mm.label, err)
 		}
+		release(r)
 		rows = append(rows, MethodRow{mm.label, plot.PaperValAccuracy[mm.label], r})
 		bars = append(bars, plot.MethodResult{Method: mm.label, Val: r.ValAccuracy, Paper: plot.PaperValAccuracy[mm.label]})
+	}
+	if len(rows) == 0 {
+		return nil, nil, s.noRuns("methods")
 	}
 	fig, err := plot.Methods(bars, s.FigureOptions("Table 5: validation accuracy by method"))
 	return rows, fig, err
@@ -95,15 +103,22 @@ func (s *Setup) sweep(xs []int, method func(int) experiment.Method, progress fun
 	var pts []plot.SweepPoint
 	for _, x := range xs {
 		r, err := s.Run(method(x))
+		if s.missing(err) {
+			continue
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("at %d: %w", x, err)
 		}
+		release(r)
 		row := SweepRow{x, r}
 		if progress != nil {
 			progress(row)
 		}
 		rows = append(rows, row)
 		pts = append(pts, plot.SweepPoint{X: float64(x), Train: r.TrainAccuracy, Val: r.ValAccuracy})
+	}
+	if len(rows) == 0 {
+		return nil, nil, s.noRuns("sweep")
 	}
 	return rows, pts, nil
 }
@@ -121,12 +136,31 @@ func (s *Setup) RankSweep(progress func(SweepRow)) ([]SweepRow, *plot.Figure, er
 // LayerSweep reproduces Figure 5: rank s.LayerRank on layers k..top for
 // each lowest layer k in s.Lowest.
 func (s *Setup) LayerSweep(progress func(SweepRow)) ([]SweepRow, *plot.Figure, error) {
-	rows, pts, err := s.sweep(s.Lowest, func(k int) experiment.Method {
-		return experiment.PaperReFT(s.LayerRank, fmt.Sprintf("%d-%d", k, s.NumLayers-1))
-	}, progress)
+	rows, pts, err := s.sweep(s.Lowest, s.layerMethod, progress)
 	if err != nil {
 		return nil, nil, err
 	}
 	fig, err := plot.LayerSweep(pts, s.FigureOptions(fmt.Sprintf("Figure 5: accuracy vs lowest intervened layer (rank %d)", s.LayerRank)))
 	return rows, fig, err
 }
+
+// layerMethod is Figure 5's run with lowest intervened layer k.
+func (s *Setup) layerMethod(k int) experiment.Method {
+	return experiment.PaperReFT(s.LayerRank, fmt.Sprintf("%d-%d", k, s.NumLayers-1))
+}
+
+// missing records a run that is not here (another shard's, or not trained
+// yet) and reports whether err was one.
+func (s *Setup) missing(err error) bool {
+	var me *MissingRunError
+	if errors.As(err, &me) {
+		s.Missing = append(s.Missing, me.Key)
+		return true
+	}
+	return false
+}
+
+// ErrNoRuns says an experiment has none of its runs here yet.
+var ErrNoRuns = errors.New("none of its runs is here yet")
+
+func (s *Setup) noRuns(what string) error { return fmt.Errorf("%s: %w", what, ErrNoRuns) }

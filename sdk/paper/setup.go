@@ -7,21 +7,23 @@ package paper
 
 import (
 	gocontext "context"
-	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/visreft/visreft/sdk/backend"
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/demo"
+	"github.com/visreft/visreft/sdk/eval"
 	"github.com/visreft/visreft/sdk/experiment"
 	"github.com/visreft/visreft/sdk/hub"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/plot"
+	"github.com/visreft/visreft/sdk/progress"
 )
 
 // Setup is what the experiments run on.
@@ -42,8 +44,44 @@ type Setup struct {
 	// (named by the method's configuration), so an interrupted experiment
 	// resumes where it stopped.
 	CheckpointRoot string
-	features       *experiment.FeatureCache
-	tune           func(*experiment.Method)
+	// ComputeDType is the runs' compute dtype and DTypeReason why it was
+	// chosen (VISREFT_COMPUTE_DTYPE, or experiment.DefaultComputeDType).
+	ComputeDType dtypes.DType
+	DTypeReason  string
+	// EvalModes are the evaluation protocols, headline first (generation,
+	// then choice likelihood).
+	EvalModes []eval.Mode
+	// TorchDType is the base checkpoint's stored dtype (config.json).
+	TorchDType string
+	// ID is what the results are made from (preset, base model, data):
+	// reproduce/ keeps results and checkpoints under ID.Dir().
+	ID RunIdentity
+	// RunsDir, when set, stores every finished run's result
+	// (<key>.json) and serves it to later calls: a sweep spread over
+	// shards, or re-drawn, trains nothing twice.
+	RunsDir string
+	// Shard limits training to this process's share of AllRuns; NoTrain
+	// trains nothing (figures from stored runs). Runs left out are listed
+	// in Missing.
+	Shard             Shard
+	NoTrain           bool
+	Missing           []string
+	features, valFeat *experiment.FeatureCache
+	tune              func(*experiment.Method)
+}
+
+// PromptFromEnv is the prompt template: the paper's
+// ("<|user|>: {prompt}\n<|assistant|>: {response}") unless VISREFT_TEMPLATE
+// says "chatml" (nanoLLaVA's model-card template).
+func PromptFromEnv() (cvbench.PromptOptions, error) {
+	switch v := os.Getenv("VISREFT_TEMPLATE"); v {
+	case "", "paper":
+		return cvbench.PromptOptions{Format: cvbench.PromptPaper}, nil
+	case "chatml":
+		return cvbench.PromptOptions{Format: cvbench.PromptChatML}, nil
+	default:
+		return cvbench.PromptOptions{}, fmt.Errorf("VISREFT_TEMPLATE=%q is neither \"paper\" nor \"chatml\"", v)
+	}
 }
 
 // PresetFromEnv is VISREFT_PRESET, "demo" when unset.
@@ -66,14 +104,21 @@ func NewSetup(preset string, quick bool) (*Setup, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Setup{Preset: preset, Backend: b, Choice: choice, LayerRank: 6, Progress: os.Stderr}
+	s := &Setup{Preset: preset, Backend: b, Choice: choice, LayerRank: 6, Progress: os.Stderr,
+		EvalModes: defaultEvalModes()}
+	prompt, err := PromptFromEnv()
+	if err != nil {
+		return nil, err
+	}
 	var ds *cvbench.Dataset
+	dataName := ""
 	switch preset {
 	case "demo":
 		if ds, err = demo.Data(); err != nil {
 			return nil, err
 		}
 		s.NewModel = func() (*llava.Model, error) { return demo.Model(1) }
+		dataName = "synthetic-demo"
 		s.Synthetic, s.Ranks, s.EvalTrain = true, []int{4, 6, 8, 10, 12, 14}, 16
 		// Batch 4 instead of the paper's 1: on a CPU the vocabulary-wide LM
 		// head dominates a step, and batching amortises it.
@@ -82,6 +127,10 @@ func NewSetup(preset string, quick bool) (*Setup, error) {
 		modelID, dataID := envOr("VISREFT_MODEL", llava.HubID), envOr("VISREFT_CVBENCH", cvbench.HubID)
 		if ds, err = paperData(dataID); err != nil {
 			return nil, err
+		}
+		dataName = dataID
+		if dataID == "synthetic" {
+			dataName = "synthetic-fullsize"
 		}
 		if modelID == "random" {
 			// nanoLLaVA's full architecture with random weights: for speed
@@ -104,11 +153,16 @@ func NewSetup(preset string, quick bool) (*Setup, error) {
 	default:
 		return nil, fmt.Errorf("preset %q is neither \"demo\" nor \"paper\"", preset)
 	}
+	done := progress.Step(s.Progress, "building the base model ("+preset+" preset)")
 	m, err := s.NewModel()
 	if err != nil {
 		return nil, err
 	}
-	s.NumLayers = m.Config.NumHiddenLayers
+	done()
+	s.NumLayers, s.TorchDType = m.Config.NumHiddenLayers, m.Config.TorchDType
+	if s.ComputeDType, s.DTypeReason, err = computeDType(choice.GPU, s.TorchDType); err != nil {
+		return nil, err
+	}
 	for k := s.NumLayers - 1; k >= 0; k-- {
 		s.Lowest = append(s.Lowest, k)
 	}
@@ -118,7 +172,11 @@ func NewSetup(preset string, quick bool) (*Setup, error) {
 		s.Ranks, s.EvalTrain = []int{4, 12}, 8
 		s.Lowest = s.Lowest[:min(2, len(s.Lowest))]
 	}
-	s.Data = experiment.Data{Train: train, Val: val}
+	s.Data = experiment.Data{Train: train, Val: val, Prompt: prompt}
+	s.ID = RunIdentity{Preset: preset, Data: dataName, DataHash: dataHash(train, val)}
+	if s.ID.Model, s.ID.ModelHash, err = modelIdentity(m, 1); err != nil {
+		return nil, err
+	}
 	s.Synthetic = s.Synthetic || ds.Examples[0].Synthetic()
 	return s, nil
 }
@@ -129,7 +187,7 @@ func paperData(id string) (*cvbench.Dataset, error) {
 	if id != "synthetic" {
 		return cvbench.Open(gocontext.Background(), id, hub.DefaultOptions(), true)
 	}
-	dir := filepath.Join(demo.CacheDir(), "cvbench-synthetic-fullsize-s1")
+	dir := filepath.Join(demo.CacheDir(), fmt.Sprintf("cvbench-synthetic-fullsize-v%d-s1", cvbench.GeneratorVersion))
 	if _, err := os.Stat(filepath.Join(dir, "test_3d.parquet")); err != nil {
 		if err := cvbench.Generate(dir, cvbench.GenerateOptions{Seed: 1, Counts: cvbench.CVBenchCounts, ImageSize: 384}); err != nil {
 			return nil, err
@@ -147,52 +205,104 @@ func envOr(key, def string) string {
 
 // Run trains and evaluates one method on the preset (ReFT runs share one
 // cache of image features: the tower and projector are frozen for them).
+//
+// With RunsDir set, a run stored there is returned without training (its
+// Model is nil then); a run of another shard, or any run with NoTrain,
+// returns a *MissingRunError.
 func (s *Setup) Run(m experiment.Method) (*experiment.Result, error) {
+	key, err := s.RunKey(m)
+	if err != nil {
+		return nil, err
+	}
+	if r, ok, err := s.storedRun(key); ok || err != nil {
+		return r, err
+	}
+	if s.NoTrain {
+		return nil, &MissingRunError{key, "not trained yet (figures only draw stored runs)"}
+	}
+	if mine, err := s.owns(key); err != nil || !mine {
+		if err == nil {
+			err = &MissingRunError{key, "trained by another shard than " + s.Shard.String()}
+		}
+		return nil, err
+	}
 	s.tune(&m)
 	m.Train.Progress = s.Progress
-	opt := experiment.Options{EvalTrain: s.EvalTrain, Seed: 1}
+	opt := experiment.Options{EvalTrain: s.EvalTrain, Seed: 1, ComputeDType: s.ComputeDType, EvalModes: s.EvalModes}
 	if s.CheckpointRoot != "" {
-		key, err := json.Marshal(m)
-		if err != nil {
-			return nil, err
-		}
-		sum := sha256.Sum256(append(key, s.Preset...))
-		opt.CheckpointDir = filepath.Join(s.CheckpointRoot, fmt.Sprintf("%s-%x", m.Name, sum[:6]))
+		opt.CheckpointDir = filepath.Join(s.CheckpointRoot, key)
 		opt.CheckpointEvery = 50
+		opt.Identity = s.ID.Map()
+		opt.Identity["method"] = key
+		opt.Identity["compute_dtype"] = strings.ToLower(s.ComputeDType.String())
 	}
 	if m.VisionFrozen() {
-		fc, err := s.featureCache()
-		if err != nil {
+		if err := s.featureCaches(); err != nil {
 			return nil, err
 		}
-		opt.Features = fc
+		opt.Features, opt.ValFeatures = s.features, s.valFeat
 	}
-	return experiment.Run(gocontext.Background(), s.Backend, s.NewModel, s.Data, m, opt)
+	r, err := experiment.Run(gocontext.Background(), s.Backend, s.NewModel, s.Data, m, opt)
+	if err != nil {
+		return nil, err
+	}
+	return r, s.storeRun(key, r)
 }
 
-// featureCache computes the training images' features once per Setup.
-func (s *Setup) featureCache() (*experiment.FeatureCache, error) {
-	if s.features == nil {
-		model, err := s.NewModel()
-		if err != nil {
-			return nil, err
-		}
-		if s.features, err = experiment.NewFeatureCache(s.Backend, model, experiment.Images(s.Data.Train), 8,
-			experiment.DefaultFeatureBudget); err != nil {
-			return nil, err
-		}
+// featureCaches computes the training and validation images' features
+// once per Setup, in the compute dtype.
+func (s *Setup) featureCaches() error {
+	if s.features != nil {
+		return nil
 	}
-	return s.features, nil
+	model, err := s.NewModel()
+	if err != nil {
+		return err
+	}
+	o := experiment.FeatureOptions{DType: s.ComputeDType, Progress: s.Progress, Name: "train features"}
+	if s.features, err = experiment.NewFeatureCacheWith(s.Backend, model, experiment.Images(s.Data.Train), o); err != nil {
+		return err
+	}
+	o.Name = "val features"
+	s.valFeat, err = experiment.NewFeatureCacheWith(s.Backend, model, experiment.Images(s.Data.Val), o)
+	return err
 }
 
-// FigureOptions titles a figure and labels synthetic runs.
+// computeDType is VISREFT_COMPUTE_DTYPE or the default for the device.
+func computeDType(gpu bool, torchDType string) (dtypes.DType, string, error) {
+	v := os.Getenv("VISREFT_COMPUTE_DTYPE")
+	dt, err := experiment.ParseComputeDType(v)
+	if err != nil {
+		return dt, "", fmt.Errorf("VISREFT_COMPUTE_DTYPE: %w", err)
+	}
+	if dt != dtypes.InvalidDType {
+		return dt, "VISREFT_COMPUTE_DTYPE=" + v, nil
+	}
+	dt, why := experiment.DefaultComputeDType(gpu, torchDType)
+	return dt, why, nil
+}
+
+// FigureOptions titles a figure and labels synthetic runs, the protocol
+// and the chance level.
 func (s *Setup) FigureOptions(title string) plot.Options {
-	preset := "paper"
+	preset := s.Preset
 	if s.Synthetic {
-		preset = "demo (random weights, synthetic CV-Bench-format data)"
+		preset += " (random weights or synthetic CV-Bench-format data)"
 	}
-	return plot.Options{Title: title, Synthetic: s.Synthetic,
-		Note: fmt.Sprintf("visreft, preset %s, backend %s", preset, s.Choice.Config)}
+	return plot.Options{Title: title, Synthetic: s.Synthetic, ModelLayers: s.NumLayers,
+		Note: fmt.Sprintf("visreft, preset %s, %s, %s, backend %s; %s", preset,
+			s.Data.PromptOptions().Format.String()+" template",
+			strings.ToLower(s.ComputeDType.String()), s.Choice.Config, s.ProtocolNote())}
+}
+
+// ProtocolNote says which evaluation the headline accuracies are and what
+// chance is on the validation split.
+func (s *Setup) ProtocolNote() string {
+	p := "accuracy by generation (answer parsed, unparseable counts wrong)"
+	if len(s.EvalModes) > 0 && s.EvalModes[0] == eval.Likelihood {
+		p = "accuracy by choice likelihood"
+	}
+	return fmt.Sprintf("%s; chance %.1f %%", p, experiment.ChanceAccuracy(s.Data.Val))
 }
 
 // DataInfo describes the split for results files.
@@ -200,3 +310,34 @@ func (s *Setup) DataInfo() map[string]any {
 	return map[string]any{"train": len(s.Data.Train), "val": len(s.Data.Val), "synthetic": s.Synthetic,
 		"split": "seed 0, 20 % validation"}
 }
+
+// RecordConfig is what results files record about the setup: data,
+// template, compute dtype (and why), protocols and the choices the paper
+// leaves open.
+func (s *Setup) RecordConfig() map[string]any {
+	var modes []string
+	for _, m := range s.EvalModes {
+		modes = append(modes, m.String())
+	}
+	return map[string]any{"data": s.DataInfo(), "template": experiment.TemplateName(s.Data.PromptOptions()),
+		"compute_dtype": strings.ToLower(s.ComputeDType.String()), "compute_dtype_reason": s.DTypeReason,
+		"protocols": modes, "chance_accuracy": experiment.ChanceAccuracy(s.Data.Val),
+		"choices": PaperSilentChoices}
+}
+
+// PaperSilentChoices are the settings the paper does not state, each with
+// what its tools would have done by default and so what visreft does.
+var PaperSilentChoices = map[string]string{
+	"image_in_template":   "the paper's template has no image slot: <image> opens the user turn on its own line, as LLaVA's conversation templates put it",
+	"end_of_response":     "the response ends with the tokenizer's eos (<|im_end|> for nanoLLaVA), as pyreft's supervised data modules append tokenizer.eos_token",
+	"protocol":            "\"validation accuracy\" of a generative model: greedy generation with the letter parsed (unparseable counts wrong) is the headline; choice likelihood is stored beside it",
+	"compute_dtype":       "bf16 mixed precision (HF Trainer bf16=True): the frozen model computes in bf16, trainable parameters keep float32 masters, LoReFT's rotation stays float32 as in pyreft",
+	"lora_tower_adapters": "PEFT's suffix match puts adapters on SigLIP's q/v too (counted in the 0.17 %), but nanoLLaVA runs the tower under no_grad, so they stay at their zero init",
+	"recompute":           "gradient checkpointing for full fine-tuning per decoder block, as transformers' gradient_checkpointing_enable does",
+	"schedule":            "HF Trainer defaults: linear decay without warmup, AdamW (0.9, 0.999, 1e-8), gradient clipping at 1.0",
+}
+
+// defaultEvalModes: generation with answer parsing is the headline (the
+// paper's "validation accuracy" of a generative model), choice likelihood
+// is stored beside it.
+func defaultEvalModes() []eval.Mode { return []eval.Mode{eval.Generate, eval.Likelihood} }

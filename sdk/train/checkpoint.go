@@ -168,6 +168,9 @@ func (t *Trainer) Resume(dir string) error {
 	if st.Format != stateFormat {
 		return fmt.Errorf("train: resume: %s has format %q, want %q", dir, st.Format, stateFormat)
 	}
+	if err := identityDiff(dir, st.Config.Identity, t.cfg.Identity); err != nil {
+		return err
+	}
 	if diff := configDiff(st.Config, t.cfg); diff != "" || !reflect.DeepEqual(st.Strategy, t.strategy) {
 		if diff == "" {
 			diff = fmt.Sprintf("strategy %+v vs %+v", st.Strategy, t.strategy)
@@ -250,6 +253,7 @@ func configDiff(a, b Config) string {
 	jb, _ := json.Marshal(b)
 	json.Unmarshal(ja, &ma)
 	json.Unmarshal(jb, &mb)
+	delete(ma, "identity") // see identityDiff
 	var diffs []string
 	for k, va := range ma {
 		if !reflect.DeepEqual(va, mb[k]) {
@@ -258,4 +262,35 @@ func configDiff(a, b Config) string {
 	}
 	sort.Strings(diffs)
 	return strings.Join(diffs, ", ")
+}
+
+// identityDiff refuses a checkpoint made for another base model, data set
+// or method: every key of either identity must have the same value.
+func identityDiff(dir string, saved, now map[string]string) error {
+	var diffs []string
+	keys := map[string]bool{}
+	for k := range saved {
+		keys[k] = true
+	}
+	for k := range now {
+		keys[k] = true
+	}
+	for k := range keys {
+		a, okA := saved[k]
+		b, okB := now[k]
+		switch {
+		case !okA:
+			diffs = append(diffs, fmt.Sprintf("%s: the checkpoint records none, this run has %q", k, b))
+		case !okB:
+			diffs = append(diffs, fmt.Sprintf("%s: the checkpoint has %q, this run records none", k, a))
+		case a != b:
+			diffs = append(diffs, fmt.Sprintf("%s: the checkpoint was made with %q, this run has %q", k, a, b))
+		}
+	}
+	if len(diffs) == 0 {
+		return nil
+	}
+	sort.Strings(diffs)
+	return fmt.Errorf("train: resume: %s belongs to another run (%s); refusing to resume onto it (delete the folder or use -force to start afresh)",
+		dir, strings.Join(diffs, "; "))
 }

@@ -47,6 +47,12 @@ type Config struct {
 	// KeepCheckpoints is how many checkpoint weight files to keep (at least 1).
 	KeepCheckpoints int `json:"-"`
 
+	// Identity names what the run trains on, e.g. {"base_model": ...,
+	// "data": ..., "method": ...}: checkpoints record it, and Resume refuses
+	// a checkpoint whose identity differs in any key (naming the key and
+	// both values), so a run never resumes onto another model or data set.
+	Identity map[string]string `json:"identity,omitempty"`
+
 	// Progress receives the progress bar; nil draws none.
 	Progress io.Writer `json:"-"`
 	// OnStep is called after every optimizer step (e.g. to plot live in a notebook).

@@ -26,6 +26,14 @@
 //
 // # Mixed precision
 //
+// The compute dtype is the activations' dtype, an explicit setting of a
+// run (experiment.Options.ComputeDType; the paper preset defaults to the
+// checkpoint's bf16 on a GPU and float32 on the pure-Go backend, whose
+// bf16 truncates): pixels or cached features are converted to it on entry,
+// and nn's blocks convert every weight to the dtype of the activations
+// they meet, so every frozen matmul runs in it. ReFT's interventions
+// compute in float32 whatever it is, as pyreft's rotation does.
+//
 // With MasterFloat32 (the default), a trained bf16 variable is replaced by
 // its float32 copy, the master weight, while nn's blocks convert every
 // weight to the dtype of the activations they meet: a bf16 model computes
@@ -56,7 +64,16 @@
 // executables: a forward pass that keeps only the hidden state between
 // blocks, then per block from the last a backward executable that
 // recomputes the block from its saved input and back-propagates through it
-// (see recompute). The qwen2 package does not export its decoder block yet,
-// so nanoLLaVA cannot use it until it does; the mechanism is tested on a
-// staged model of the same building blocks.
+// (see recompute). sdk/experiment splits nanoLLaVA this way (embeddings
+// with the vision tower and projector, one stage per decoder block, the
+// norm and answer loss as the head), and the paper's full fine-tuning
+// (experiment.PaperFull, Table 3) trains with it: the same gradients as
+// the whole graph (TestPaperFullRecomputeSameGradients), with only one
+// block's activations alive at a time (BenchmarkRecomputeMemory).
+//
+// # Identity
+//
+// Config.Identity (base model, data, method) is written into every
+// checkpoint; Resume refuses a checkpoint made for another identity and
+// names the key that differs.
 package train

@@ -45,6 +45,17 @@ type GenerateOptions struct {
 	// Prefill phase.
 	Steer       Steer
 	DecodeExtra func(step int) []any
+	// OnBuild, if set, is called each time a phase's graph is built (once
+	// per input shape: each call is one compilation).
+	OnBuild func(Phase)
+}
+
+// String names the phase: "prefill" or "decode".
+func (p Phase) String() string {
+	if p == Decode {
+		return "decode"
+	}
+	return "prefill"
 }
 
 // Generator holds the compiled prefill and decode graphs of one model and
@@ -81,13 +92,22 @@ func NewGenerator(b backends.Backend, m *Model, opt GenerateOptions, nPrefillExt
 		return res
 	}
 	// prefill inputs: pixels, text ids, gather, valid, positions, writeAt, keyValid, extra..., caches...
-	gen.prefill = context.MustNewExec(b, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
-		g := in[0].Graph()
-		px := in[0]
-		if px.DType() != opt.DType { // compute in opt.DType whatever the pixels' dtype
-			px = ConvertDType(px, opt.DType)
+	built := func(p Phase) {
+		if opt.OnBuild != nil {
+			opt.OnBuild(p)
 		}
-		inp := Inputs{Pixels: px, TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4]}
+	}
+	gen.prefill = context.MustNewExec(b, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
+		built(Prefill)
+		g := in[0].Graph()
+		// in[0]: pixels [b, 3, H, W], or cached image features [b, n, hidden];
+		// either is converted to opt.DType, the compute dtype.
+		inp := Inputs{TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4], DType: opt.DType}
+		if in[0].Rank() == 3 {
+			inp.ImageFeat = in[0]
+		} else {
+			inp.Pixels = in[0]
+		}
 		if opt.Steer != nil {
 			ApplySteer(ctx, opt.Steer, &inp, in[7:7+gen.nPre])
 		} else if opt.Hook != nil {
@@ -102,6 +122,7 @@ func NewGenerator(b backends.Backend, m *Model, opt GenerateOptions, nPrefillExt
 	})
 	// decode inputs: token, position, writeAt, keyValid, extra..., caches...
 	gen.decode = context.MustNewExec(b, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
+		built(Decode)
 		g := in[0].Graph()
 		var hook qwen2.Hook
 		if opt.Hook != nil {

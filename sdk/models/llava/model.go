@@ -1,6 +1,7 @@
 package llava
 
 import (
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/visreft/visreft/sdk/models/qwen2"
@@ -16,6 +17,11 @@ type Inputs struct {
 	Gather    *Node // [b, L] int32
 	Valid     *Node // [b, L] bool
 	Positions *Node // [b, L] int32
+	// DType is the compute dtype: pixels or cached features are converted
+	// to it on entry, and the whole model then computes in it (weights are
+	// converted to the activations' dtype by sdk/nn). Zero keeps the
+	// dtype the pixels or features arrive in.
+	DType dtypes.DType
 	// Hooks: interventions on the decoder's blocks, the vision tower's
 	// layers, and the projector output ([b, n, hidden]).
 	Hook       qwen2.Hook
@@ -36,8 +42,9 @@ func ImageFeatures(ctx *context.Context, c Config, pixels *Node, hook siglip.Hoo
 func Embeds(ctx *context.Context, c Config, in Inputs) *Node {
 	img := in.ImageFeat
 	if img == nil {
-		img = ImageFeatures(ctx, c, in.Pixels, in.VisionHook)
+		img = ImageFeatures(ctx, c, castTo(in.Pixels, in.DType), in.VisionHook)
 	}
+	img = castTo(img, in.DType)
 	if in.ImageHook != nil {
 		img = in.ImageHook(img)
 	}
@@ -50,6 +57,14 @@ func Embeds(ctx *context.Context, c Config, in Inputs) *Node {
 	offset := MulScalar(Iota(in.Gather.Graph(), in.Gather.Shape(), 0), float64(rows))
 	idx := Reshape(Add(in.Gather, offset), b*L, 1)
 	return Reshape(Gather(flat, idx), b, L, hidden)
+}
+
+// castTo converts x to dt unless dt is zero or x already has it.
+func castTo(x *Node, dt dtypes.DType) *Node {
+	if dt == dtypes.InvalidDType || x.DType() == dt {
+		return x
+	}
+	return ConvertDType(x, dt)
 }
 
 // ForwardHidden runs the whole model up to the decoder's final norm (no

@@ -1,0 +1,61 @@
+package experiment
+
+import (
+	"strconv"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/visreft/visreft/sdk/models/llava"
+	"github.com/visreft/visreft/sdk/models/qwen2"
+	"github.com/visreft/visreft/sdk/nn"
+	"github.com/visreft/visreft/sdk/train"
+)
+
+// stages splits nanoLLaVA's training loss (lossFn) into the chain the
+// trainer's gradient checkpointing needs: Embed is the vision tower, the
+// projector and the splice; each decoder block (with its interventions,
+// if any) is a Block; Head is the final norm and the answer loss. Chained,
+// the stages compute exactly what lossFn computes; with train.Config's
+// Recompute only the hidden state between blocks is kept for the backward
+// pass (Table 3's gradient checkpointing, per decoder block as
+// transformers' gradient_checkpointing_enable does).
+func stages(c llava.Config, steer llava.Steer, dt dtypes.DType) train.Stages {
+	qc := c.Config.WithDefaults()
+	inputs := func(in []*Node) llava.Inputs {
+		inp := llava.Inputs{TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4], DType: dt}
+		if in[0].Rank() == 3 {
+			inp.ImageFeat = in[0]
+		} else {
+			inp.Pixels = in[0]
+		}
+		return inp
+	}
+	st := train.Stages{
+		Embed: func(ctx *context.Context, batch []*Node) *Node {
+			inp := inputs(batch)
+			llava.ApplySteer(ctx, steer, &inp, batch[8:])
+			return llava.Embeds(ctx, c, inp)
+		},
+		Head: func(ctx *context.Context, h *Node, batch []*Node) *Node {
+			final := nn.RMSNorm(ctx.In("model").In("norm"), h, qc.RMSNormEps)
+			return llava.AnswerLoss(ctx, c, final, batch[5], batch[6], batch[7])
+		},
+	}
+	for i := range qc.NumHiddenLayers {
+		st.Blocks = append(st.Blocks, func(ctx *context.Context, h *Node, batch []*Node) *Node {
+			idx := Iota(h.Graph(), batch[4].Shape(), 1)
+			mask := nn.CausalPaddingMask(idx, idx, batch[3])
+			cos, sin := nn.RoPECosSin(batch[4], qc.HeadDim, qc.RopeTheta)
+			h = qwen2.Block(ctx.In("model").In("layers").In(strconv.Itoa(i)), qc, h, cos, sin, mask, nil)
+			if steer != nil {
+				if hook := steer.Hook(ctx, batch[8:]); hook != nil {
+					h = hook(i, h)
+				}
+			}
+			return h
+		})
+	}
+	return st
+}

@@ -1,0 +1,47 @@
+package paper
+
+import (
+	"fmt"
+	"runtime/debug"
+	"testing"
+
+	"github.com/visreft/visreft/sdk/experiment"
+)
+
+// BenchmarkSweepMemory measures the process's peak resident memory over a
+// Figure 4 sweep of 2 and of 8 ranks on the demo preset (8 training
+// examples, 4 validation), side by side in one run. Each finished run's
+// model is released (its variables finalized) and only its numbers kept,
+// so the peak stays flat as the sweep grows; keeping every run's model
+// (as sweeps did) grows it by a model per point:
+//
+//	go test ./sdk/paper -run XXX -bench SweepMemory -benchtime 1x
+func BenchmarkSweepMemory(b *testing.B) {
+	b.Setenv("VISREFT_CACHE", b.TempDir())
+	peak := func(points int) float64 {
+		s := tinySetup(b, "", Shard{})
+		s.Ranks = nil
+		for r := range points {
+			s.Ranks = append(s.Ranks, 1+r)
+		}
+		debug.FreeOSMemory()
+		experiment.ResetPeakRSS()
+		rows, _, err := s.RankSweep(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.Result.Model != nil {
+				b.Fatal("a sweep row kept its model")
+			}
+		}
+		return float64(experiment.PeakRSS()) / (1 << 20)
+	}
+	for b.Loop() {
+		p2, p8 := peak(2), peak(8)
+		b.ReportMetric(p2, "peak-MiB-2-points")
+		b.ReportMetric(p8, "peak-MiB-8-points")
+		b.ReportMetric(p8/p2, "8/2")
+		fmt.Printf("sweep peak RSS: 2 points %.0f MiB, 8 points %.0f MiB\n", p2, p8)
+	}
+}

@@ -42,7 +42,7 @@ func runBench(opts options) error {
 	if opts.peakTFLOPs < 0 {
 		return fmt.Errorf("flag -peak-tflops must be >= 0, got %g", opts.peakTFLOPs)
 	}
-	s, rec, ok, err := begin("bench", opts)
+	s, rec, opts, ok, err := begin("bench", opts)
 	if !ok || err != nil {
 		return err
 	}

@@ -35,6 +35,8 @@ type options struct {
 	plots   string // figures folder
 	force   bool   // re-run finished runs
 	dryRun  bool   // print the plan only
+	shard   string // "i/n": this process's share of the runs
+	noTrain bool   // figures: draw from stored runs only
 	// bench only
 	batches    string  // batch sizes, comma-separated
 	warmup     int     // untimed steps
@@ -80,6 +82,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.plots, "plots", "plots", "folder for figures (SVG, PNG)")
 	fs.BoolVar(&o.force, "force", false, "re-run runs whose results already exist")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print what the experiment would do, and stop")
+	fs.StringVar(&o.shard, "shard", "", "i/n: train only shard i of n of the sweep's runs (a Slurm array task, a Kubernetes Indexed Job pod) into the shared results folder; `reproduce figures` or `all` then draws everything")
 	fs.StringVar(&o.batches, "batches", "", "bench: batch sizes, comma-separated (default 1,4 for demo, 1,2,4,8,16 for paper)")
 	fs.IntVar(&o.warmup, "warmup", 2, "bench: untimed steps first (the first compiles)")
 	fs.IntVar(&o.steps, "steps", 8, "bench: timed steps per method and batch size")
@@ -152,6 +155,9 @@ func runExperiment(e *command, o options) error {
 		fmt.Printf("%s (preset %s): %s\n", e.name, o.preset, e.plan)
 		if e.run == nil && !o.dryRun {
 			return fmt.Errorf("%w: this experiment is planned but its code has not landed; see README.md, Status", errNotBuilt)
+		}
+		if e.name == "methods" || e.name == "all" {
+			return printMethodPlans(os.Stdout, o.preset)
 		}
 		return nil
 	}

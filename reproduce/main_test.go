@@ -51,7 +51,7 @@ func TestParamsMatchesPaper(t *testing.T) {
 			t.Errorf("%s: %s %% vs the paper's %s %%", r.Method, r.Printed, r.Paper)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "params.csv")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "demo", "params.csv")); err != nil {
 		t.Error(err)
 	}
 }

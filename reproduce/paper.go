@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/visreft/visreft/sdk/fsutil"
 	"github.com/visreft/visreft/sdk/notebook"
@@ -15,42 +18,69 @@ import (
 	"github.com/visreft/visreft/sdk/plot"
 )
 
-// setupFor builds the preset once per process.
+// setupFor builds the preset once per process (per results folder, shard
+// and mode).
 var setups = map[string]*paper.Setup{}
 
 func setupFor(opts options) (*paper.Setup, error) {
-	if s, ok := setups[opts.preset]; ok {
+	key := fmt.Sprintf("%s|%s|%s|%v", opts.preset, opts.results, opts.shard, opts.noTrain)
+	if s, ok := setups[key]; ok {
 		return s, nil
+	}
+	shard, err := paper.ParseShard(opts.shard)
+	if err != nil {
+		return nil, fmt.Errorf("flag -shard: %w", err)
+	}
+	if shard.N > 1 && opts.force {
+		return nil, fmt.Errorf("flags -force and -shard together would let every shard delete the others' runs; force once, then shard")
 	}
 	s, err := paper.NewSetup(opts.preset, false)
 	if err != nil {
 		return nil, err
 	}
-	// Interrupted runs resume from results/checkpoints; -force starts afresh.
-	s.CheckpointRoot = filepath.Join(opts.results, "checkpoints")
+	s.Shard, s.NoTrain = shard, opts.noTrain
+	s.RunsDir = filepath.Join(opts.results, s.ID.Dir(), "runs")
+	// Interrupted runs resume from the identity's checkpoints folder
+	// (results/<preset>/<model>/<data>/checkpoints); -force starts afresh.
+	s.CheckpointRoot = filepath.Join(opts.results, s.ID.Dir(), "checkpoints")
 	if opts.force {
-		if err := os.RemoveAll(s.CheckpointRoot); err != nil {
-			return nil, err
+		for _, dir := range []string{s.CheckpointRoot, s.RunsDir} {
+			if err := os.RemoveAll(dir); err != nil {
+				return nil, err
+			}
 		}
 	}
-	setups[opts.preset] = s
+	setups[key] = s
 	return s, nil
 }
 
-// begin starts an experiment: the setup and its record, or ok=false when
-// its results exist already (re-runs skip them unless -force).
-func begin(name string, opts options) (*paper.Setup, *record, bool, error) {
-	if done(name, opts) {
-		fmt.Printf("%s: %s exists (use -force to re-run)\n", name, filepath.Join(opts.results, name+".json"))
-		return nil, nil, false, nil
-	}
+// begin starts an experiment: the setup, its record and the options with
+// the results folder narrowed to the setup's identity
+// (results/<preset>/<model>-<hash>/<data>-<hash>) and the figures folder
+// to the preset (plots/<preset>), or ok=false when its results exist
+// already for this identity (re-runs skip them unless -force). Results of
+// another preset, model or data never count as existing.
+func begin(name string, opts options) (*paper.Setup, *record, options, bool, error) {
 	s, err := setupFor(opts)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, opts, false, err
+	}
+	opts = keyed(opts, s)
+	if done(name, opts) {
+		fmt.Printf("%s: %s exists (use -force to re-run)\n", name, filepath.Join(opts.results, name+".json"))
+		return nil, nil, opts, false, nil
 	}
 	rec := newRecord(name, opts)
-	rec.Backend, rec.Synthetic = s.Choice.Describe(), s.Synthetic
-	return s, rec, true, nil
+	rec.Backend, rec.Synthetic, rec.Identity = s.Choice.Describe(), s.Synthetic, &s.ID
+	s.Missing = nil
+	return s, rec, opts, true, nil
+}
+
+// keyed narrows opts' folders to s's identity.
+func keyed(opts options, s *paper.Setup) options {
+	opts.results = filepath.Join(opts.results, s.ID.Dir())
+	opts.plots = filepath.Join(opts.plots, s.Preset)
+	return opts
 }
 
 // saveFigure writes plots/<name>.svg and .png and shows it.
@@ -65,34 +95,37 @@ func saveFigure(opts options, name string, fig *plot.Figure) error {
 }
 
 func runMethods(opts options) error {
-	s, rec, ok, err := begin("methods", opts)
+	s, rec, opts, ok, err := begin("methods", opts)
 	if !ok || err != nil {
 		return err
 	}
 	rows, fig, err := s.Methods()
 	if err != nil {
-		return err
+		return notHereYet(err, "methods", s)
 	}
+	noteMissing(rec, s)
 	var cells [][]string
 	for _, r := range rows {
-		cells = append(cells, []string{r.Label, f1(r.Result.ValAccuracy), f1(r.Paper), f1(r.Result.TrainAccuracy),
-			fmt.Sprintf("%.4f %%", r.Result.SharePercent), f1(r.Result.ExamplesPerSec)})
+		x := r.Result
+		cells = append(cells, []string{r.Label, f1(x.ValAccuracy), f1(x.ValByProtocol["likelihood"]), f1(r.Paper), f1(x.ChanceAccuracy),
+			f1(x.TrainAccuracy), fmt.Sprintf("%.4f %%", x.SharePercent), f1(x.ExamplesPerSec)})
 	}
-	title := "Table 5: validation accuracy (%)"
+	title := "Table 5: validation accuracy (%), " + s.ProtocolNote()
 	if s.Synthetic {
 		title += plot.SyntheticLabel
 	}
-	notebook.Table(title, []string{"method", "ours", "paper", "train", "trainable", "examples/s"}, cells)
-	rec.Config, rec.Results = map[string]any{"data": s.DataInfo()}, rows
+	notebook.Table(title, []string{"method", "ours (generation)", "ours (likelihood)", "paper", "chance", "train", "trainable", "examples/s"}, cells)
+	rec.Config, rec.Results = s.RecordConfig(), rows
 	if err := rec.save(opts); err != nil {
 		return err
 	}
 	if err := writeCSV(filepath.Join(opts.results, "methods.csv"),
-		[]string{"method", "val_accuracy", "paper", "train_accuracy", "share_percent", "examples_per_sec", "train_seconds"},
+		[]string{"method", "protocol", "val_accuracy", "val_accuracy_likelihood", "paper", "chance", "train_accuracy", "share_percent", "examples_per_sec", "train_seconds"},
 		func(w *csv.Writer) {
 			for _, r := range rows {
 				x := r.Result
-				w.Write([]string{r.Label, f(x.ValAccuracy), f(r.Paper), f(x.TrainAccuracy), f(x.SharePercent), f(x.ExamplesPerSec), f(x.TrainSeconds)})
+				w.Write([]string{r.Label, x.Protocol, f(x.ValAccuracy), f(x.ValByProtocol["likelihood"]), f(r.Paper), f(x.ChanceAccuracy),
+					f(x.TrainAccuracy), f(x.SharePercent), f(x.ExamplesPerSec), f(x.TrainSeconds)})
 			}
 		}); err != nil {
 		return err
@@ -101,7 +134,7 @@ func runMethods(opts options) error {
 }
 
 func runSweep(opts options, name string, sweep func(*paper.Setup, func(paper.SweepRow)) ([]paper.SweepRow, *plot.Figure, error)) error {
-	s, rec, ok, err := begin(name, opts)
+	s, rec, opts, ok, err := begin(name, opts)
 	if !ok || err != nil {
 		return err
 	}
@@ -109,16 +142,18 @@ func runSweep(opts options, name string, sweep func(*paper.Setup, func(paper.Swe
 		fmt.Printf("%s %d: train %.1f %%, validation %.1f %%\n", name, r.X, r.Result.TrainAccuracy, r.Result.ValAccuracy)
 	})
 	if err != nil {
-		return err
+		return notHereYet(err, name, s)
 	}
-	rec.Config, rec.Results = map[string]any{"data": s.DataInfo()}, rows
+	noteMissing(rec, s)
+	rec.Config, rec.Results = s.RecordConfig(), rows
 	if err := rec.save(opts); err != nil {
 		return err
 	}
-	if err := writeCSV(filepath.Join(opts.results, name+".csv"), []string{"x", "train_accuracy", "val_accuracy", "trainable_params"},
+	if err := writeCSV(filepath.Join(opts.results, name+".csv"), []string{"x", "protocol", "train_accuracy", "val_accuracy", "val_accuracy_likelihood", "chance", "trainable_params"},
 		func(w *csv.Writer) {
 			for _, r := range rows {
-				w.Write([]string{fmt.Sprint(r.X), f(r.Result.TrainAccuracy), f(r.Result.ValAccuracy), fmt.Sprint(r.Result.TrainableParams)})
+				x := r.Result
+				w.Write([]string{fmt.Sprint(r.X), x.Protocol, f(x.TrainAccuracy), f(x.ValAccuracy), f(x.ValByProtocol["likelihood"]), f(x.ChanceAccuracy), fmt.Sprint(x.TrainableParams)})
 			}
 		}); err != nil {
 		return err
@@ -131,13 +166,13 @@ func runRank(opts options) error { return runSweep(opts, "rank", (*paper.Setup).
 func runLayers(opts options) error { return runSweep(opts, "layers", (*paper.Setup).LayerSweep) }
 
 func runExample(opts options) error {
-	s, rec, ok, err := begin("example", opts)
+	s, rec, opts, ok, err := begin("example", opts)
 	if !ok || err != nil {
 		return err
 	}
 	res, img, err := s.Example()
 	if err != nil {
-		return err
+		return notHereYet(err, "example", s)
 	}
 	rec.Config, rec.Results, rec.Notes = map[string]any{"data": s.DataInfo()}, res, []string{res.Chosen}
 	if err := rec.save(opts); err != nil {
@@ -158,6 +193,32 @@ func runExample(opts options) error {
 
 // runAll runs the paper's experiments in turn; finished ones are skipped
 // unless -force.
+// notHereYet turns "none of the runs is here" (another shard trains
+// them, or figures only) into a message instead of a failure.
+func notHereYet(err error, name string, s *paper.Setup) error {
+	if !errors.Is(err, paper.ErrNoRuns) {
+		return err
+	}
+	fmt.Printf("%s: none of its runs is here yet (missing: %s); nothing drawn\n", name, strings.Join(s.Missing, ", "))
+	return nil
+}
+
+// noteMissing records the runs an experiment drew without: its results
+// then do not count as done, so a later run completes them.
+func noteMissing(rec *record, s *paper.Setup) {
+	if len(s.Missing) == 0 {
+		return
+	}
+	rec.Missing = append([]string(nil), s.Missing...)
+	fmt.Printf("%s: drawn from the runs here; missing %d (another shard's, or not trained yet): %s\n",
+		rec.Experiment, len(s.Missing), strings.Join(s.Missing, ", "))
+}
+
+func runFigures(opts options) error {
+	opts.noTrain = true
+	return runAll(opts)
+}
+
 func runAll(opts options) error {
 	for _, name := range []string{"params", "methods", "rank", "layers", "example"} {
 		fmt.Printf("== %s\n", name)
@@ -180,4 +241,28 @@ func f1(v float64) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.1f", v)
+}
+
+// printMethodPlans writes, per method of Table 5, what it computes on the
+// preset: compute dtype, recompute, trainable set, template, positions,
+// evaluation protocol (no model is built, nothing is read).
+func printMethodPlans(w io.Writer, preset string) error {
+	plans, err := paper.PlanMethods(preset)
+	if err != nil {
+		return err
+	}
+	for _, p := range plans {
+		s := p.Setting
+		fmt.Fprintf(w, "\n%s\n", p.Label)
+		for _, kv := range [][2]string{
+			{"compute dtype", s.ComputeDType + " (" + p.Reason + "); trainable masters " + s.MasterDType},
+			{"recompute", s.Recompute}, {"trainable", s.Trainable}, {"template", s.Template},
+			{"positions", s.Positions}, {"evaluation", s.Protocol}, {"feature cache", s.FeatureCache},
+		} {
+			if kv[1] != "" {
+				fmt.Fprintf(w, "  %-14s %s\n", kv[0]+":", kv[1])
+			}
+		}
+	}
+	return nil
 }

@@ -16,8 +16,11 @@ import (
 // runParams reproduces Table 4. It needs no weights and no GPU, so both
 // presets compute it for nanoLLaVA itself.
 func runParams(opts options) error {
+	// nanoLLaVA's config alone, whatever the preset's model and data: one
+	// folder per preset, no model or data key.
+	opts.results, opts.plots = filepath.Join(opts.results, opts.preset), filepath.Join(opts.plots, opts.preset)
 	if done("params", opts) {
-		fmt.Println("params: results/params.json exists (use -force to recompute)")
+		fmt.Printf("params: %s exists (use -force to recompute)\n", filepath.Join(opts.results, "params.json"))
 		return nil
 	}
 	rec := newRecord("params", opts)

@@ -16,15 +16,19 @@ import (
 type record struct {
 	Experiment string    `json:"experiment"`
 	Preset     string    `json:"preset"`
-	Synthetic  bool      `json:"synthetic"` // made on synthetic data or random weights
-	Backend    string    `json:"backend"`   // GOMLX_BACKEND-style configuration and why
-	Go         string    `json:"go"`        // Go version, OS/arch
-	Versions   []string  `json:"versions"`  // module versions of the build
-	Started    time.Time `json:"started"`   //
-	Seconds    float64   `json:"seconds"`   // wall time
-	Config     any       `json:"config"`    // the experiment's exact configuration
-	Results    any       `json:"results"`   // its numbers
+	Synthetic  bool      `json:"synthetic"`          // made on synthetic data or random weights
+	Backend    string    `json:"backend"`            // GOMLX_BACKEND-style configuration and why
+	Go         string    `json:"go"`                 // Go version, OS/arch
+	Versions   []string  `json:"versions"`           // module versions of the build
+	Started    time.Time `json:"started"`            //
+	Seconds    float64   `json:"seconds"`            // wall time
+	Identity   any       `json:"identity,omitempty"` // preset, base model and data the results were made from
+	Config     any       `json:"config"`             // the experiment's exact configuration
+	Results    any       `json:"results"`            // its numbers
 	Notes      []string  `json:"notes,omitempty"`
+	// Missing are runs the results were drawn without (another shard's, or
+	// not trained yet); such results do not count as done.
+	Missing []string `json:"missing_runs,omitempty"`
 }
 
 func newRecord(name string, opts options) *record {
@@ -59,6 +63,12 @@ func done(name string, opts options) bool {
 	if opts.force {
 		return false
 	}
-	_, err := os.Stat(filepath.Join(opts.results, name+".json"))
-	return err == nil
+	data, err := os.ReadFile(filepath.Join(opts.results, name+".json"))
+	if err != nil {
+		return false
+	}
+	var r struct {
+		Missing []string `json:"missing_runs"`
+	}
+	return json.Unmarshal(data, &r) == nil && len(r.Missing) == 0
 }

@@ -328,3 +328,31 @@ func TestResultJSONRoundTripsNaN(t *testing.T) {
 		t.Errorf("round trip: %s -> %+v", data, back)
 	}
 }
+
+// TestLongWorkShowsProgress: caching image features (one tower pass per
+// training image, minutes at nanoLLaVA's size) draws a bar that reaches
+// its total, and a bench run draws the training bar per step (the bench
+// printed nothing for 16 minutes before).
+func TestLongWorkShowsProgress(t *testing.T) {
+	b := testutil.Backend(t)
+	d := fidelityData(t, 4)
+	m, err := demo.Model(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	if _, err := NewFeatureCacheWith(b, m, Images(d.Train), FeatureOptions{Batch: 2, Progress: &buf}); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); !strings.Contains(out, "image features") || !strings.Contains(out, "4/4") {
+		t.Errorf("feature cache progress: %q", out)
+	}
+	buf.Reset()
+	newModel := func() (*llava.Model, error) { return demo.Model(1) }
+	if _, err := Bench(gocontext.Background(), b, newModel, d, PaperReFT(4, "all"), BenchOptions{Batch: 1, Warmup: 1, Steps: 1, Progress: &buf}); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); !strings.Contains(out, "train reft") || !strings.Contains(out, "2/2") {
+		t.Errorf("bench progress: %q", out)
+	}
+}

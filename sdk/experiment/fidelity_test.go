@@ -16,7 +16,6 @@ import (
 	"github.com/visreft/visreft/sdk/demo"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/models/llava"
-	"github.com/visreft/visreft/sdk/train"
 )
 
 // fidelityData is a few demo examples in the paper's template.
@@ -170,12 +169,7 @@ func TestPaperFullRecomputeSameGradients(t *testing.T) {
 		cfg := method.Train
 		cfg.Progress, cfg.MaxSteps, cfg.BatchSize, cfg.ClipNorm, cfg.Shuffle = io.Discard, 1, 2, 0, false
 		cfg.Buckets, cfg.Recompute = buckets(src), recompute
-		var tr *train.Trainer
-		if recompute {
-			tr, err = train.NewStaged(b, m.Ctx, stages(m.Config, nil, dtypes.Float32), st, src, cfg)
-		} else {
-			tr, err = train.New(b, m.Ctx, lossFn(m.Config, nil, dtypes.Float32), st, src, cfg)
-		}
+		tr, err := newTrainer(b, m, nil, dtypes.Float32, st, src, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}

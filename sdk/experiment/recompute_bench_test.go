@@ -10,7 +10,6 @@ import (
 	"github.com/visreft/visreft/sdk/demo"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/models/llava"
-	"github.com/visreft/visreft/sdk/train"
 )
 
 // BenchmarkRecomputeMemory measures the process's peak resident memory of
@@ -52,12 +51,7 @@ func BenchmarkRecomputeMemory(b *testing.B) {
 		cfg.Progress, cfg.MaxSteps, cfg.BatchSize, cfg.Buckets, cfg.Recompute = io.Discard, 2, 4, buckets(src), recompute
 		debug.FreeOSMemory()
 		ResetPeakRSS()
-		var tr *train.Trainer
-		if recompute {
-			tr, err = train.NewStaged(be, m.Ctx, stages(m.Config, nil, dtypes.Float32), st, src, cfg)
-		} else {
-			tr, err = train.New(be, m.Ctx, lossFn(m.Config, nil, dtypes.Float32), st, src, cfg)
-		}
+		tr, err := newTrainer(be, m, nil, dtypes.Float32, st, src, cfg)
 		if err != nil {
 			b.Fatal(err)
 		}

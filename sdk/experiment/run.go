@@ -175,12 +175,7 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 		tcfg.CheckpointDir, tcfg.CheckpointEvery = opt.CheckpointDir, max(opt.CheckpointEvery, 1)
 		tcfg.Identity = opt.Identity
 	}
-	var tr *train.Trainer
-	if tcfg.Recompute {
-		tr, err = train.NewStaged(b, model.Ctx, stages(model.Config, steer, opt.ComputeDType), st, src, tcfg)
-	} else {
-		tr, err = train.New(b, model.Ctx, lossFn(model.Config, steer, opt.ComputeDType), st, src, tcfg)
-	}
+	tr, err := newTrainer(b, model, steer, opt.ComputeDType, st, src, tcfg)
 	if err != nil {
 		return nil, err
 	}

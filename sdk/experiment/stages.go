@@ -3,6 +3,8 @@ package experiment
 import (
 	"strconv"
 
+	"github.com/gomlx/gomlx/backends"
+
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
@@ -58,4 +60,13 @@ func stages(c llava.Config, steer llava.Steer, dt dtypes.DType) train.Stages {
 		})
 	}
 	return st
+}
+
+// newTrainer is the trainer of a nanoLLaVA run: staged (per-block
+// recompute) when cfg.Recompute, else the whole loss graph.
+func newTrainer(b backends.Backend, m *llava.Model, steer llava.Steer, dt dtypes.DType, st train.Strategy, src train.Source, cfg train.Config) (*train.Trainer, error) {
+	if cfg.Recompute {
+		return train.NewStaged(b, m.Ctx, stages(m.Config, steer, dt), st, src, cfg)
+	}
+	return train.New(b, m.Ctx, lossFn(m.Config, steer, dt), st, src, cfg)
 }

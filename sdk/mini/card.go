@@ -1,0 +1,106 @@
+package mini
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/visreft/visreft/sdk/models/llava"
+)
+
+// Card is the model card (README.md) of a pretraining run: architecture,
+// vocabulary, data mixture, recipe, loss, held-out answers, wall time,
+// machine and the exact command.
+func Card(r *Report) string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	o, c := r.Options, r.Config
+	t, v := c.Config.WithDefaults(), c.Vision.WithDefaults()
+	counts := llava.CountParams(c)
+	p("---\nlicense: apache-2.0\ntags: [visreft, llava-qwen2, synthetic, from-scratch]\n---\n\n")
+	p("# visreft-mini\n\n")
+	p("A small model of nanoLLaVA's architecture that visreft pretrained from scratch on synthetic scenes, " +
+		"so that representation fine-tuning demos have a model that sees something to steer. " +
+		"It knows only the generator's world: coloured circles, squares and triangles on a grid; " +
+		"spheres, cubes and cones on a ground plane. It is not a general vision-language model.\n\n")
+	p("Loads like nanoLLaVA, by Hugging Face names: `mini.Load(dir)` (= `llava.Load` plus the %d-px image processor).\n\n", v.ImageSize)
+
+	p("## Architecture (nanoLLaVA's, small)\n\n| part | setting | parameters |\n|---|---|---|\n")
+	p("| vision tower (SigLIP) | %d layers kept of %d (nanoLLaVA deletes the last), hidden %d, MLP %d, %d heads, %d-px images of %d-px patches: %d image tokens, raw last-layer output | %d |\n",
+		v.LayersKept, v.NumHiddenLayers, v.HiddenSize, v.IntermediateSize, v.NumAttentionHeads, v.ImageSize, v.PatchSize, v.NumPatches(), counts.Vision)
+	p("| projector | mlp2x_gelu: Linear(%d->%d), GELU, Linear(%d->%d) | %d |\n", v.HiddenSize, t.HiddenSize, t.HiddenSize, t.HiddenSize, counts.Projector)
+	p("| decoder (Qwen2) | %d layers, hidden %d, MLP %d (SwiGLU), %d heads of %d, %d kv heads, q/k/v bias, RoPE theta %g, untied lm_head, vocab %d | %d |\n",
+		t.NumHiddenLayers, t.HiddenSize, t.IntermediateSize, t.NumAttentionHeads, t.HeadDim, t.NumKeyValueHeads, t.RopeTheta, t.VocabSize, counts.LLM)
+	p("| total | float32 weights, %.1f MB | %d |\n\n", r.WeightsMB, counts.Total)
+
+	p("## Vocabulary\n\nQwen2's byte-level BPE (the tokenizer nanoLLaVA uses) restricted to the 256 byte tokens, the %d merges "+
+		"(in Qwen2's order) that the %d texts of the vocabulary corpus need, and %d added tokens "+
+		"(<|endoftext|>, <|im_start|>, <|im_end|>), renumbered densely: %d ids. "+
+		"On the corpus it gives exactly Qwen2's token strings; any other text still encodes, "+
+		"with fewer merges (single bytes at worst). The paper's <|user|> and <|assistant|> are plain text, as in Qwen2. "+
+		"Built by `mini.BuildTokenizer` (`tokenizer.Restrict`); `testdata/gen/tokenizer/check_mini.py` checks it against Hugging Face `tokenizers`.\n\n",
+		r.Vocab.Merges, r.Vocab.Corpus, r.Vocab.Added, r.Vocab.Size)
+
+	mo := o.Mixture.withDefaults()
+	p("## Pretraining data\n\nScenes drawn by sdk/cvbench's synthetic generator (the one that makes the CV-Bench-format data), "+
+		"%d scenes, a quarter per task scene type (counting, 2D relation, depth, distance), generator seed %d (mixture seed %d), %d-px images. "+
+		"About each image the model is asked %d free-form question(s) in one conversation, in the paper's template "+
+		"(`<|user|>: <image>\\n{q}\\n<|assistant|>: {a}<|im_end|>`) or, for %.0f %% of the conversations, nanoLLaVA's ChatML: "+
+		"counts (\"How many red circles are there?\" \"3\"), left/right/above/below (\"Is the blue square to the left or to the right of the red circle?\" \"right\"), "+
+		"nearer/farther to the camera and to a reference object (\"Which is nearer to the green cone, the red cube or the blue sphere?\" \"the red cube\"), "+
+		"yes/no questions and one-sentence descriptions. The loss is the causal LM loss on the text after the image: answer tokens weigh 1, question tokens %.2f.\n\n",
+		mo.Rows, SceneSeed(mo.Seed), mo.Seed, mo.ImageSize, mo.Turns, 100*mo.ChatMLShare, mo.QuestionWeight)
+	p("**Held out:** no question is in CV-Bench's format (its question wording, lettered choices \"(A) ... (B) ...\") and no scene comes from a " +
+		"CV-Bench-format data set (those use small generator seeds, 1 for the demo and paper presets; this mixture's seed is mixed with a 64-bit constant). " +
+		"CV-Bench-format questions are for fine-tuning.\n\n")
+
+	p("## Recipe\n\nAll weights trained (tower and projector too), AdamW (beta 0.9/0.99, eps 1e-8, weight decay %g on matrices), "+
+		"peak lr %g, %d warmup steps then linear decay to 0, gradient clipping at 1, batch %d, %d steps, float32, seed %d. "+
+		"Weights: normal(0, %g), residual output projections scaled by 1/sqrt(2 layers), biases 0, norms 1.\n\n",
+		o.WeightDecay, o.LR, o.WarmupSteps, o.BatchSize, o.Steps, o.Seed, InitStd)
+
+	p("## Results\n\n")
+	if n := len(r.Losses); n > 0 {
+		p("Training loss: %.3f at step 1, %.3f (mean of the last %d steps) at step %d; ln(vocab) = %.2f is a uniform guess.\n\n",
+			r.Losses[0], tailMean(r.Losses, 20), min(20, n), n, math.Log(float64(r.Vocab.Size)))
+		p("![loss](%s)\n\n", LossPlotFile)
+	}
+	if e := r.Eval; e != nil {
+		p("Greedy answers to %d held-out questions (first turn only, scenes the model never saw), exact match: **%.1f %%**.\n\n| kind | correct | asked |\n|---|---|---|\n", e.N, e.Accuracy())
+		for _, k := range e.Kinds() {
+			p("| %s | %d | %d |\n", k, e.ByKind[k][0], e.ByKind[k][1])
+		}
+		p("\nYes/no and two-way questions are half right by chance.\n\n| template | question | expected | answered |\n|---|---|---|---|\n")
+		for _, s := range e.Samples {
+			p("| %s | %s | %s | %s |\n", s.Template, s.Q, s.Want, strings.ReplaceAll(s.Got, "|", "\\|"))
+		}
+		p("\n")
+	}
+
+	p("## Run\n\n")
+	p("- steps %d (resumed at step %d), %d examples; this process trained %.0f s (%.1f min)", r.Steps, r.ResumedAt, r.Examples, r.Seconds, r.Seconds/60)
+	if ms := r.MedianStep(); ms > 0 {
+		p(", median step %.2f s (%.2f steps/s, %.1f examples/s)", ms, 1/ms, float64(o.BatchSize)/ms)
+	}
+	p("\n- tokens per example: %.1f on average (%d image + %.1f text), about %.0f per step\n", r.SeqTokens, v.NumPatches(), r.TextTokens, r.SeqTokens*float64(o.BatchSize))
+	p("- machine: %s, %d CPUs, %s, %s; load average at start %s (other work shared the machine)\n", r.Machine.CPU, r.Machine.CPUs, r.Machine.OS, r.Machine.Go, r.Machine.LoadAvgAtStart)
+	p("- backend: %s\n", r.Machine.Backend)
+	p("- started %s\n", r.Started.UTC().Format(time.RFC3339))
+	if o.Command != "" {
+		p("- command: `%s`\n", o.Command)
+	}
+	p("\n## Files\n\n`%s` (nanoLLaVA's format with a `vision_config`), `%s` (float32, Hugging Face names), `%s`, `%s`, this card.\n\n",
+		ConfigFile, WeightsFile, TokenizerFile, LossPlotFile)
+	p("## License\n\nApache-2.0. The vocabulary is cut from the Qwen2 tokenizer.json shipped in testdata/tokenizer/qwen2 (Apache-2.0).\n")
+	return b.String()
+}
+
+func tailMean(xs []float64, n int) float64 {
+	n = min(n, len(xs))
+	s := 0.0
+	for _, x := range xs[len(xs)-n:] {
+		s += x
+	}
+	return s / float64(n)
+}

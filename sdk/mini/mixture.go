@@ -1,0 +1,239 @@
+package mini
+
+import (
+	"fmt"
+	"image"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/visreft/visreft/sdk/cvbench"
+	"github.com/visreft/visreft/sdk/models/llava"
+	"github.com/visreft/visreft/sdk/tokenizer"
+)
+
+// MixtureOptions shape the pretraining mixture.
+type MixtureOptions struct {
+	// Seed picks the scenes and the questions asked about them. The
+	// scenes' own generator seed is derived from it (SceneSeed), never a
+	// small integer: CV-Bench-format data sets (the demo's and the paper
+	// preset's synthetic ones use seed 1) are never drawn from.
+	Seed uint64
+	// Rows is the number of scenes, a quarter per task; 0: DefaultRows.
+	Rows int
+	// ImageSize is the images' side in pixels (>= 64); 0: 64.
+	ImageSize int
+	// Turns is the number of questions asked about each image, in one
+	// conversation (more answers per image for the cost of its tokens); 0: 2.
+	Turns int
+	// QuestionWeight is the loss weight of the question-side tokens after
+	// the image (answers weigh 1); 0: DefaultQuestionWeight; negative: 0.
+	QuestionWeight float32
+	// ChatMLShare is the share of conversations in the ChatML template (the
+	// rest use the paper's); 0: one half; negative: none.
+	ChatMLShare float64
+}
+
+// Defaults of MixtureOptions.
+const (
+	DefaultRows           = 40000
+	DefaultQuestionWeight = 0.2
+)
+
+func (o MixtureOptions) withDefaults() MixtureOptions {
+	if o.Rows == 0 {
+		o.Rows = DefaultRows
+	}
+	if o.ImageSize == 0 {
+		o.ImageSize = 64
+	}
+	if o.Turns == 0 {
+		o.Turns = 2
+	}
+	switch {
+	case o.QuestionWeight == 0:
+		o.QuestionWeight = DefaultQuestionWeight
+	case o.QuestionWeight < 0:
+		o.QuestionWeight = 0
+	}
+	switch {
+	case o.ChatMLShare == 0:
+		o.ChatMLShare = 0.5
+	case o.ChatMLShare < 0:
+		o.ChatMLShare = 0
+	}
+	return o
+}
+
+// SceneSeed is the cvbench generator seed of the mixture's scenes: seed
+// mixed with a constant, so no small seed of a CV-Bench-format set is used.
+func SceneSeed(seed uint64) uint64 { return seed ^ 0x6d696e692d707265 } // "mini-pre"
+
+// Item is one pretraining example: an image, the facts it shows and a
+// conversation about it.
+type Item struct {
+	Row      int
+	Facts    cvbench.SceneFacts
+	Template Template
+	QAs      []QA
+	Encoded  Encoded
+	image    []byte // PNG
+}
+
+// Image decodes the item's image.
+func (it Item) Image() (image.Image, error) { return decodePNG(it.image) }
+
+// Mixture is the pretraining data: synthetic scenes from sdk/cvbench's
+// generator with free-form questions, answers and descriptions about their
+// objects, colours, counts, left/right/above/below, nearer/farther (see
+// Questions), never in CV-Bench's multiple-choice format. Items are drawn
+// on demand (a scene takes about a millisecond) and are a pure function of
+// the options and their index. It is a train.Source; its batches are the
+// inputs of LossFn.
+type Mixture struct {
+	o      MixtureOptions
+	scenes *cvbench.Scenes
+	tok    *tokenizer.Tokenizer
+	images llava.ImageProcessor
+	nImage int
+
+	mu    sync.Mutex
+	cache map[int]*Item
+}
+
+// NewMixture prepares the mixture for a model of config c with tokenizer tok.
+func NewMixture(tok *tokenizer.Tokenizer, c llava.Config, o MixtureOptions) (*Mixture, error) {
+	o = o.withDefaults()
+	v := c.Vision.WithDefaults()
+	if v.ImageSize != o.ImageSize {
+		return nil, fmt.Errorf("mini: the mixture's images are %d px, the model's tower takes %d", o.ImageSize, v.ImageSize)
+	}
+	n := (o.Rows + 3) / 4
+	sc, err := cvbench.NewScenes(cvbench.GenerateOptions{Seed: SceneSeed(o.Seed), ImageSize: o.ImageSize,
+		Counts: cvbench.TaskCounts{Count: n, Relation: n, Depth: n, Distance: n}})
+	if err != nil {
+		return nil, err
+	}
+	return &Mixture{o: o, scenes: sc, tok: tok, images: Images(c), nImage: v.NumPatches(), cache: map[int]*Item{}}, nil
+}
+
+// Options are the mixture's options with defaults filled in.
+func (m *Mixture) Options() MixtureOptions { return m.o }
+
+// Len implements train.Source.
+func (m *Mixture) Len() int { return m.scenes.Len() }
+
+// Length implements train.Source: the spliced sequence length.
+func (m *Mixture) Length(i int) int {
+	it, err := m.Item(i)
+	if err != nil {
+		return 1 << 20 // no bucket holds it: the trainer reports the example
+	}
+	return len(it.Encoded.IDs) - 1 + m.nImage
+}
+
+// Item draws example i (cached while a batch is built).
+func (m *Mixture) Item(i int) (*Item, error) {
+	m.mu.Lock()
+	it := m.cache[i]
+	m.mu.Unlock()
+	if it != nil {
+		return it, nil
+	}
+	e, f, err := m.scenes.Row(i)
+	if err != nil {
+		return nil, err
+	}
+	png, err := e.ImageBytes()
+	if err != nil {
+		return nil, err
+	}
+	r := rand.New(rand.NewPCG(m.o.Seed, uint64(i)))
+	it = &Item{Row: i, Facts: f, image: png}
+	if r.Float64() < m.o.ChatMLShare {
+		it.Template = ChatML
+	}
+	qs := Questions(f)
+	for _, j := range r.Perm(len(qs))[:min(m.o.Turns, len(qs))] {
+		it.QAs = append(it.QAs, qs[j])
+	}
+	if it.Encoded, err = Encode(m.tok, it.Template, it.QAs, m.o.QuestionWeight); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	if len(m.cache) > 4096 {
+		m.cache = map[int]*Item{}
+	}
+	m.cache[i] = it
+	m.mu.Unlock()
+	return it, nil
+}
+
+// Buckets are padded sequence lengths that hold every item: multiples of
+// 32 from the image up (a handful of compiled shapes).
+func (m *Mixture) Buckets() []int {
+	var out []int
+	for l := (m.nImage + 32 + 31) / 32 * 32; l <= m.nImage+256; l += 32 {
+		out = append(out, l)
+	}
+	return out
+}
+
+// Batch implements train.Source. Rows beyond len(idx) repeat the first
+// item with zero weights. Inputs, in order (see LossFn):
+//
+//	pixels [rows, 3, S, S] float32; text ids [rows, s]; gather, valid,
+//	positions [rows, seqLen]; target positions, ids, mask and weights
+//	[rows, K] with K = seqLen+1-nImage (at least every text position).
+func (m *Mixture) Batch(idx []int, rows, seqLen int) ([]any, error) {
+	if len(idx) == 0 || len(idx) > rows {
+		return nil, fmt.Errorf("mini: %d examples for %d rows", len(idx), rows)
+	}
+	var samples []llava.Sample
+	var weights [][]float32
+	var imgs []image.Image
+	for r := range rows {
+		it, err := m.Item(idx[min(r, len(idx)-1)])
+		if err != nil {
+			return nil, err
+		}
+		img, err := it.Image()
+		if err != nil {
+			return nil, err
+		}
+		s, w := it.Encoded.Sample(), targetWeights(it.Encoded)
+		if r >= len(idx) {
+			w = make([]float32, len(w))
+		}
+		samples, weights, imgs = append(samples, s), append(weights, w), append(imgs, img)
+	}
+	k := seqLen + 1 - m.nImage
+	bt, err := llava.LayoutWidth(samples, m.nImage, seqLen, k)
+	if err != nil {
+		return nil, err
+	}
+	if bt.Length != seqLen {
+		return nil, fmt.Errorf("mini: batch length %d, padded length %d", bt.Length, seqLen)
+	}
+	pos, ids, mask := bt.Targets(k)
+	wt := make([][]float32, rows)
+	for r := range rows {
+		wt[r] = make([]float32, len(pos[r]))
+		copy(wt[r], weights[r])
+	}
+	return []any{m.images.Batch(imgs...), bt.TextIDs, bt.Gather, bt.Valid, bt.Positions, pos, ids, mask, wt}, nil
+}
+
+// targetWeights lists the weights of e's targets in the order
+// llava.Batch.Targets lists them: every id after the image (the first is
+// predicted from the image's last position).
+func targetWeights(e Encoded) []float32 {
+	var out []float32
+	image := false
+	for i, id := range e.IDs {
+		if image {
+			out = append(out, e.Weights[i])
+		}
+		image = image || id == llava.ImageToken
+	}
+	return out
+}

@@ -1,0 +1,219 @@
+package mini
+
+import (
+	"crypto/sha256"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/visreft/visreft/sdk/cvbench"
+	"github.com/visreft/visreft/sdk/demo"
+	"github.com/visreft/visreft/sdk/eval"
+	"github.com/visreft/visreft/sdk/models/llava"
+	"github.com/visreft/visreft/sdk/tokenizer"
+)
+
+var (
+	vocabOnce sync.Once
+	vocabTok  *tokenizer.Tokenizer
+	vocabRes  *tokenizer.Restricted
+	vocabErr  error
+)
+
+// miniTokenizer builds the visreft-mini vocabulary once per test binary.
+func miniTokenizer(t testing.TB) (*tokenizer.Tokenizer, *tokenizer.Restricted) {
+	t.Helper()
+	vocabOnce.Do(func() {
+		vocabRes, vocabErr = BuildTokenizer(SourceTokenizer())
+		if vocabErr == nil {
+			vocabTok, vocabErr = tokenizer.FromJSON(vocabRes.JSON)
+		}
+	})
+	if vocabErr != nil {
+		t.Fatal(vocabErr)
+	}
+	return vocabTok, vocabRes
+}
+
+func tinyConfig(t testing.TB) (llava.Config, *tokenizer.Tokenizer) {
+	t.Helper()
+	tok, _ := miniTokenizer(t)
+	c, err := Tiny().Config(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, tok
+}
+
+// TestEncodeIsHowFineTuningEncodes: a one-turn conversation is tokenized
+// exactly as sdk/eval encodes a prompt and target for fine-tuning, in both
+// templates, so pretraining and fine-tuning see the same token layout.
+func TestEncodeIsHowFineTuningEncodes(t *testing.T) {
+	tok, err := demo.Tokenizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &llava.Model{Tokenizer: tok}
+	qa := QA{Q: "How many red circles are there?", A: "3"}
+	for tmpl, f := range map[Template]cvbench.PromptFormat{Paper: cvbench.PromptPaper, ChatML: cvbench.PromptChatML} {
+		want, err := eval.Encode(m, cvbench.Example{Type: cvbench.Type2D, Prompt: qa.Q}, cvbench.PromptOptions{Format: f}, qa.A)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Encode(tok, tmpl, []QA{qa}, 0.5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.IDs, want.IDs) || got.PromptLen != want.PromptLen {
+			t.Errorf("%s: ids %v (prompt %d), fine-tuning encodes %v (prompt %d)", tmpl, got.IDs, got.PromptLen, want.IDs, want.PromptLen)
+		}
+		img := slices.Index(got.IDs, llava.ImageToken)
+		for i, w := range got.Weights {
+			ww := float32(0.5) // the question side after the image
+			switch {
+			case i <= img:
+				ww = 0
+			case i >= got.PromptLen:
+				ww = 1
+			}
+			if w != ww {
+				t.Errorf("%s: id %d weight %v, want %v", tmpl, i, w, ww)
+			}
+		}
+	}
+}
+
+// TestQuestionsAreNeverCVBenchFormat: no pretraining question uses
+// CV-Bench's wording or lettered choices, and no answer is a letter.
+func TestQuestionsAreNeverCVBenchFormat(t *testing.T) {
+	c, tok := tinyConfig(t)
+	mix, err := NewMixture(tok, c, MixtureOptions{Seed: 5, Rows: 400, Turns: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := cvbenchRows(9, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cvQuestions []string
+	for _, e := range rows {
+		cvQuestions = append(cvQuestions, e.Question)
+	}
+	kinds := map[string]int{}
+	for i := range mix.Len() {
+		it, err := mix.Item(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, qa := range it.QAs {
+			kinds[qa.Kind]++
+			for _, bad := range []string{"(A)", "(B)", "Select from the following choices", "Which object is closer",
+				"Considering the relative positions", "Estimate the real-world distances", "are in the image?"} {
+				if strings.Contains(qa.Q, bad) || strings.Contains(qa.A, bad) {
+					t.Fatalf("row %d asks %q -> %q (contains %q)", i, qa.Q, qa.A, bad)
+				}
+			}
+			if slices.Contains(cvQuestions, qa.Q) {
+				t.Fatalf("row %d asks CV-Bench's question %q", i, qa.Q)
+			}
+			if _, err := cvbench.LetterIndex(qa.A); err == nil && len(qa.A) <= 3 {
+				t.Fatalf("row %d answers with a letter: %q", i, qa.A)
+			}
+		}
+	}
+	for _, k := range []string{"count", "relation", "depth", "distance", "caption"} {
+		if kinds[k] < 50 {
+			t.Errorf("only %d %s questions in 400 rows x 3 turns: %v", kinds[k], k, kinds)
+		}
+	}
+}
+
+// TestMixtureHoldsOutCVBenchData: no pretraining image is an image of the
+// demo preset's CV-Bench-format data (generator seed 1), nor of seed 0..9.
+func TestMixtureHoldsOutCVBenchData(t *testing.T) {
+	c, tok := tinyConfig(t)
+	mix, err := NewMixture(tok, c, MixtureOptions{Seed: 1, Rows: 400})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := map[[32]byte]bool{}
+	for seed := range uint64(10) {
+		o := demo.DataOptions
+		o.Seed = seed
+		sc, err := cvbench.NewScenes(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range sc.Len() {
+			e, _, err := sc.Row(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := e.ImageBytes()
+			held[sha256.Sum256(b)] = true
+		}
+		if SceneSeed(seed) < 1<<32 {
+			t.Errorf("SceneSeed(%d) = %d, a small seed", seed, SceneSeed(seed))
+		}
+	}
+	for i := range mix.Len() {
+		it, err := mix.Item(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if held[sha256.Sum256(it.image)] {
+			t.Fatalf("pretraining row %d is an image of a CV-Bench-format data set", i)
+		}
+	}
+}
+
+// TestBatchWeightsOnAnswers: in a batch, the weight-1 targets are exactly
+// the answers (and their <|im_end|>), question targets weigh
+// QuestionWeight, padding rows weigh nothing.
+func TestBatchWeightsOnAnswers(t *testing.T) {
+	c, tok := tinyConfig(t)
+	mix, err := NewMixture(tok, c, MixtureOptions{Seed: 3, Rows: 40, QuestionWeight: 0.25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := []int{0, 11, 23}
+	seq := 0
+	for _, i := range idx {
+		seq = max(seq, mix.Length(i))
+	}
+	seq = (seq + 31) / 32 * 32
+	in, err := mix.Batch(idx, 4, seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, w := in[6].([][]int32), in[8].([][]float32)
+	for r, i := range idx {
+		it, _ := mix.Item(i)
+		var answers []int
+		for j, id := range ids[r] {
+			switch w[r][j] {
+			case 1:
+				answers = append(answers, int(id))
+			case 0, 0.25:
+			default:
+				t.Errorf("row %d: weight %v", r, w[r][j])
+			}
+		}
+		var want strings.Builder
+		for _, qa := range it.QAs {
+			want.WriteString(qa.A + llava.EndOfTurn)
+		}
+		if got := tok.Decode(answers, false); got != want.String() {
+			t.Errorf("row %d: weight-1 targets read %q, want %q", r, got, want.String())
+		}
+	}
+	for _, x := range w[3] {
+		if x != 0 {
+			t.Fatal("the padding row has weight")
+		}
+	}
+	if px := in[0]; px == nil {
+		t.Fatal("no pixels")
+	}
+}

@@ -1,0 +1,135 @@
+package mini
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/visreft/visreft/sdk/cvbench"
+)
+
+// QA is one free-form question about an image and its answer. None is
+// phrased as CV-Bench phrases its questions, and none offers lettered
+// choices: CV-Bench's multiple-choice format is left for fine-tuning.
+type QA struct {
+	Q, A string
+	Kind string // "count", "relation", "depth", "distance", or "caption"
+}
+
+var numberWords = []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+
+// Questions lists every question the pretraining mixture asks about a
+// scene with facts f, with its answer. Questions about two objects come in
+// both orders, so the answer's position in the question says nothing.
+func Questions(f cvbench.SceneFacts) []QA {
+	switch f.Task {
+	case cvbench.TaskCount:
+		return countQuestions(f.Objects[0], f.Count)
+	case cvbench.TaskRelation:
+		return relationQuestions(f.Objects[0], f.Objects[1], f.Relation)
+	case cvbench.TaskDepth:
+		return depthQuestions(f.Closer, f.Farther)
+	case cvbench.TaskDistance:
+		return distanceQuestions(f.Objects[0], f.Closer, f.Farther)
+	}
+	return nil
+}
+
+func countQuestions(o string, n int) []QA {
+	word := strconv.Itoa(n)
+	if n < len(numberWords) {
+		word = numberWords[n]
+	}
+	any := "yes"
+	if n == 0 {
+		any = "no"
+	}
+	caption := fmt.Sprintf("There are %s %ss.", word, o)
+	switch n {
+	case 0:
+		caption = fmt.Sprintf("There are no %ss.", o)
+	case 1:
+		caption = fmt.Sprintf("There is one %s.", o)
+	}
+	return []QA{
+		{fmt.Sprintf("How many %ss are there?", o), strconv.Itoa(n), "count"},
+		{fmt.Sprintf("How many %ss do you see?", o), word, "count"},
+		{fmt.Sprintf("Count the %ss.", o), strconv.Itoa(n), "count"},
+		{fmt.Sprintf("What is the number of %ss?", o), word, "count"},
+		{fmt.Sprintf("Is there %s %s in the picture?", article(o), o), any, "count"},
+		{fmt.Sprintf("Describe the %ss in the picture.", o), caption, "caption"},
+	}
+}
+
+// relPhrase words a relation as a preposition: "to the left of", "above".
+func relPhrase(rel string) string {
+	if rel == "left" || rel == "right" {
+		return "to the " + rel + " of"
+	}
+	return rel
+}
+
+func opposite(rel string) string {
+	return map[string]string{"left": "right", "right": "left", "above": "below", "below": "above"}[rel]
+}
+
+func relationQuestions(a, b, rel string) []QA {
+	opp := opposite(rel)
+	qs := []QA{
+		{fmt.Sprintf("Where is the %s relative to the %s?", a, b), rel, "relation"},
+		{fmt.Sprintf("Where is the %s relative to the %s?", b, a), opp, "relation"},
+		{fmt.Sprintf("Is the %s %s the %s?", a, relPhrase(rel), b), "yes", "relation"},
+		{fmt.Sprintf("Is the %s %s the %s?", a, relPhrase(opp), b), "no", "relation"},
+		{fmt.Sprintf("Describe where the %s and the %s are.", a, b),
+			fmt.Sprintf("The %s is %s the %s.", a, relPhrase(rel), b), "caption"},
+	}
+	// "Which one is further left/higher?" in both orders.
+	first, second := a, b // first is the left (or upper) one
+	if rel == "right" || rel == "below" {
+		first, second = b, a
+	}
+	which := "further left"
+	if rel == "above" || rel == "below" {
+		which = "higher up"
+		qs = append(qs, QA{fmt.Sprintf("Is the %s above or below the %s?", a, b), rel, "relation"})
+	} else {
+		qs = append(qs, QA{fmt.Sprintf("Is the %s to the left or to the right of the %s?", a, b), rel, "relation"})
+	}
+	return append(qs,
+		QA{fmt.Sprintf("Which is %s, the %s or the %s?", which, first, second), "the " + first, "relation"},
+		QA{fmt.Sprintf("Which is %s, the %s or the %s?", which, second, first), "the " + first, "relation"},
+	)
+}
+
+func depthQuestions(near, far string) []QA {
+	return []QA{
+		{fmt.Sprintf("Which is nearer to the camera, the %s or the %s?", near, far), "the " + near, "depth"},
+		{fmt.Sprintf("Which is nearer to the camera, the %s or the %s?", far, near), "the " + near, "depth"},
+		{fmt.Sprintf("Which is farther from the camera, the %s or the %s?", near, far), "the " + far, "depth"},
+		{fmt.Sprintf("Which is farther from the camera, the %s or the %s?", far, near), "the " + far, "depth"},
+		{fmt.Sprintf("Is the %s in front of the %s?", near, far), "yes", "depth"},
+		{fmt.Sprintf("Is the %s in front of the %s?", far, near), "no", "depth"},
+		{fmt.Sprintf("Describe the %s and the %s.", near, far), fmt.Sprintf("The %s is in front of the %s.", near, far), "caption"},
+		{fmt.Sprintf("Describe the %s and the %s.", far, near), fmt.Sprintf("The %s is behind the %s.", far, near), "caption"},
+	}
+}
+
+func distanceQuestions(ref, near, far string) []QA {
+	return []QA{
+		{fmt.Sprintf("Which is nearer to the %s, the %s or the %s?", ref, near, far), "the " + near, "distance"},
+		{fmt.Sprintf("Which is nearer to the %s, the %s or the %s?", ref, far, near), "the " + near, "distance"},
+		{fmt.Sprintf("Which is farther from the %s, the %s or the %s?", ref, near, far), "the " + far, "distance"},
+		{fmt.Sprintf("Which is farther from the %s, the %s or the %s?", ref, far, near), "the " + far, "distance"},
+		{fmt.Sprintf("Is the %s near the %s?", near, ref), "yes", "distance"},
+		{fmt.Sprintf("Is the %s near the %s?", far, ref), "no", "distance"},
+		{fmt.Sprintf("Describe where the %s and the %s are with respect to the %s.", near, far, ref),
+			fmt.Sprintf("The %s is near the %s, and the %s is far from it.", near, ref, far), "caption"},
+	}
+}
+
+func article(word string) string {
+	if strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
+}

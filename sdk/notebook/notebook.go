@@ -16,14 +16,20 @@ import (
 	"github.com/janpfeifer/gonb/gonbui"
 )
 
+// Every display here ends with gonbui.Sync: GoNB forwards displays
+// asynchronously, and one sent just before a cell's program exits can
+// otherwise be lost (the last cell of a notebook executed by nbconvert
+// showed nothing).
+
 // InNotebook reports whether the program runs under the GoNB kernel.
 func InNotebook() bool { return gonbui.IsNotebook }
 
 // Out is where the text fallbacks go (os.Stdout by default).
 var Out io.Writer = os.Stdout
 
-// Image shows an image inline (PNG) in a notebook; on a terminal it prints
-// its size.
+// Image shows an image inline (PNG) in a notebook, a small one (the demo
+// preset's 32 px) enlarged with square pixels so it can be seen; on a
+// terminal it prints its size.
 func Image(img image.Image, caption string) error {
 	if !InNotebook() {
 		b := img.Bounds()
@@ -31,14 +37,37 @@ func Image(img image.Image, caption string) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
+	if err := png.Encode(&buf, Enlarge(img, MinImageSide)); err != nil {
 		return err
 	}
 	gonbui.DisplayPNG(buf.Bytes())
 	if caption != "" {
 		gonbui.DisplayHTML("<p>" + html.EscapeString(caption) + "</p>")
 	}
+	gonbui.Sync()
 	return nil
+}
+
+// MinImageSide is the side Image enlarges smaller images to (at least).
+const MinImageSide = 192
+
+// Enlarge scales img up by the smallest whole factor that makes its
+// shorter side at least side pixels, repeating pixels (no smoothing: the
+// model's input stays recognisable); larger images come back as they are.
+func Enlarge(img image.Image, side int) image.Image {
+	b := img.Bounds()
+	short := min(b.Dx(), b.Dy())
+	if short <= 0 || short >= side {
+		return img
+	}
+	k := (side + short - 1) / short
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx()*k, b.Dy()*k))
+	for y := range out.Bounds().Dy() {
+		for x := range out.Bounds().Dx() {
+			out.Set(x, y, img.At(b.Min.X+x/k, b.Min.Y+y/k))
+		}
+	}
+	return out
 }
 
 // SVG shows an SVG figure inline; on a terminal it prints its length.
@@ -51,6 +80,7 @@ func SVG(svg []byte, caption string) {
 	if caption != "" {
 		gonbui.DisplayHTML("<p>" + html.EscapeString(caption) + "</p>")
 	}
+	gonbui.Sync()
 }
 
 // Table shows rows under a header as an HTML table in a notebook and as
@@ -78,6 +108,7 @@ func Table(title string, header []string, rows [][]string) {
 	}
 	b.WriteString("</table>")
 	gonbui.DisplayHTML(b.String())
+	gonbui.Sync()
 }
 
 // TextTable renders a table as aligned text.
@@ -121,3 +152,14 @@ func TextTable(title string, header []string, rows [][]string) string {
 	}
 	return b.String()
 }
+
+// TableData is a table that a helper returns for a cell to show (Show)
+// or to read (Rows).
+type TableData struct {
+	Title  string
+	Header []string
+	Rows   [][]string
+}
+
+// Show shows the table as Table does.
+func (t TableData) Show() { Table(t.Title, t.Header, t.Rows) }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -47,8 +48,18 @@ func runBench(opts options) error {
 		return err
 	}
 	bo := experiment.BenchOptions{Warmup: opts.warmup, Steps: opts.steps, PeakFLOPs: opts.peakTFLOPs * 1e12}
-	methods := paper.BenchMethods()
+	methods, err := benchMethods(opts.methods)
+	if err != nil {
+		return err
+	}
+	var sofar []paper.BenchRow
 	rows, err := s.Bench(methods, batches, bo, func(r paper.BenchRow) {
+		// Save after every row: a bench stopped by a time limit keeps what it measured.
+		sofar = append(sofar, r)
+		rec.Results = map[string]any{"visreft": sofar, "partial": true}
+		if err := rec.save(opts); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: saving the rows so far: %v\n", err)
+		}
 		if r.Error != "" {
 			fmt.Printf("bench %s: %s\n", r.Label, r.Error)
 			return
@@ -114,4 +125,27 @@ func runBench(opts options) error {
 					f(x.FLOPsPerExample), f(x.AchievedTFLOPs), f(x.MFU), fmt.Sprint(x.PeakRSS), r.Error})
 			}
 		})
+}
+
+// benchMethods is Table 5's methods, or those named in -methods
+// (comma-separated experiment.Method names: reft, lora, full).
+func benchMethods(names string) ([]paper.MethodSpec, error) {
+	all := paper.BenchMethods()
+	if names == "" {
+		return all, nil
+	}
+	var out []paper.MethodSpec
+	for _, n := range strings.Split(names, ",") {
+		n = strings.TrimSpace(n)
+		found := false
+		for _, m := range all {
+			if m.Method.Name == n {
+				out, found = append(out, m), true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("flag -methods: %q is none of reft, lora, full", n)
+		}
+	}
+	return out, nil
 }

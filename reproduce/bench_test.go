@@ -107,3 +107,15 @@ echo '[{"peer":"fake","method":"reft","batch":1,"examples_per_sec":0.5,"median_s
 		t.Error(err)
 	}
 }
+
+// TestBenchMethodsFlag: -methods picks among Table 5's methods by name and
+// refuses an unknown one by name.
+func TestBenchMethodsFlag(t *testing.T) {
+	ms, err := benchMethods("reft, full")
+	if err != nil || len(ms) != 2 || ms[0].Method.Name != "reft" || ms[1].Method.Name != "full" {
+		t.Errorf("reft, full: %v %v", ms, err)
+	}
+	if _, err := benchMethods("dora"); err == nil || !strings.Contains(err.Error(), `"dora"`) {
+		t.Errorf("unknown method: %v", err)
+	}
+}

@@ -39,6 +39,7 @@ type options struct {
 	noTrain bool   // figures: draw from stored runs only
 	// bench only
 	batches    string  // batch sizes, comma-separated
+	methods    string  // methods to time, comma-separated
 	warmup     int     // untimed steps
 	steps      int     // timed steps
 	peakTFLOPs float64 // device peak for MFU
@@ -84,6 +85,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print what the experiment would do, and stop")
 	fs.StringVar(&o.shard, "shard", "", "i/n: train only shard i of n of the sweep's runs (a Slurm array task, a Kubernetes Indexed Job pod) into the shared results folder; `reproduce figures` or `all` then draws everything")
 	fs.StringVar(&o.batches, "batches", "", "bench: batch sizes, comma-separated (default 1,4 for demo, 1,2,4,8,16 for paper)")
+	fs.StringVar(&o.methods, "methods", "", "bench: methods to time, comma-separated among reft, lora, full (default all three)")
 	fs.IntVar(&o.warmup, "warmup", 2, "bench: untimed steps first (the first compiles)")
 	fs.IntVar(&o.steps, "steps", 8, "bench: timed steps per method and batch size")
 	fs.Float64Var(&o.peakTFLOPs, "peak-tflops", 0, "bench: the device's peak TFLOP/s in the compute dtype, for MFU (H100 SXM bf16 dense: 989); 0 leaves MFU out")

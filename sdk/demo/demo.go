@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/models/llava"
@@ -18,8 +19,29 @@ import (
 
 // Root is the visreft checkout (or module copy) this package was built
 // from: where testdata/ lives.
+//
+// VISREFT_ROOT overrides it. A binary built with -trimpath has no source
+// path, so then the first folder from the working directory upwards whose
+// go.mod names this module is used.
 func Root() string {
+	if r := os.Getenv("VISREFT_ROOT"); r != "" {
+		return r
+	}
 	_, file, _, _ := runtime.Caller(0)
+	if filepath.IsAbs(file) {
+		return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	}
+	dir, err := os.Getwd()
+	for err == nil {
+		if data, e := os.ReadFile(filepath.Join(dir, "go.mod")); e == nil && strings.Contains(string(data), "module github.com/visreft/visreft\n") {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 

@@ -3,6 +3,7 @@ package demo
 import (
 	"image"
 	"image/color"
+	"os"
 	"testing"
 
 	"github.com/visreft/visreft/sdk/backend"
@@ -38,5 +39,18 @@ func TestDemoDataIsGeneratedOnce(t *testing.T) {
 	want := DataOptions.Counts.Count + DataOptions.Counts.Relation + DataOptions.Counts.Depth + DataOptions.Counts.Distance
 	if len(ds.Examples) != want || !ds.Examples[0].Synthetic() {
 		t.Fatalf("%d examples (synthetic: %v), want %d synthetic", len(ds.Examples), ds.Examples[0].Synthetic(), want)
+	}
+}
+
+// TestRootFindsTheCheckout: Root holds testdata/ (the tokenizer is there),
+// and VISREFT_ROOT overrides it (binaries built with -trimpath, as the GPU
+// kit's are, have no source path to start from).
+func TestRootFindsTheCheckout(t *testing.T) {
+	if _, err := os.Stat(TokenizerPath()); err != nil {
+		t.Fatalf("Root %s: %v", Root(), err)
+	}
+	t.Setenv("VISREFT_ROOT", "/elsewhere")
+	if Root() != "/elsewhere" {
+		t.Errorf("VISREFT_ROOT ignored: %s", Root())
 	}
 }

@@ -5,6 +5,7 @@ package testutil
 
 import (
 	"math"
+	"os"
 	"sync"
 	"testing"
 
@@ -23,9 +24,21 @@ var (
 
 // Backend is the pure-Go backend (backend.CPUConfig), shared by every test
 // of the binary: tensors of one backend cannot be used on another.
+// VISREFT_TEST_BACKEND=auto gives the automatic choice instead (CUDA on a
+// GPU machine: the GPU kit runs the test binaries that way), and any other
+// value is a GOMLX_BACKEND-style configuration.
 func Backend(tb testing.TB) backends.Backend {
 	tb.Helper()
-	once.Do(func() { shared, err = backend.NewFromConfig(backend.CPUConfig) })
+	once.Do(func() {
+		switch v := os.Getenv("VISREFT_TEST_BACKEND"); v {
+		case "":
+			shared, err = backend.NewFromConfig(backend.CPUConfig)
+		case "auto":
+			shared, _, err = backend.New()
+		default:
+			shared, err = backend.NewFromConfig(v)
+		}
+	})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 func init() {
 	register(&command{name: "pretrain-mini", summary: "pretrain visreft-mini, a small nanoLLaVA-architecture model, on synthetic scenes",
 		run: runPretrainMini,
-		plan: "cut the vocabulary out of Qwen2's BPE, pretrain an 8-layer nanoLLaVA-architecture model from scratch on synthetic " +
+		plan: "cut the vocabulary out of Qwen2's BPE, pretrain an 8-layer nanoLLaVA-architecture model (mini.Default) from scratch on synthetic " +
 			"scenes with free-form questions (never CV-Bench's multiple choice), resumable from its checkpoint, and write " +
 			miniDefaultOut + " (config.json, model.safetensors, tokenizer.json, model card, loss curve); settings from VISREFT_MINI_* " +
 			"(see reproduce/pretrain.go: OUT, STEPS, BATCH, LR, WARMUP, SEED, ROWS, TURNS, SPEC, CKPT, CKPT_EVERY, EVAL)"})
@@ -36,7 +36,7 @@ const miniDefaultOut = "testdata/models/visreft-mini"
 //	VISREFT_MINI_SEED        init, data order and mixture seed (1)
 //	VISREFT_MINI_ROWS        scenes in the mixture (mini.DefaultRows)
 //	VISREFT_MINI_TURNS       questions per image (2)
-//	VISREFT_MINI_SPEC        "default" or "tiny"
+//	VISREFT_MINI_SPEC        "default", "wide" or "tiny"
 //	VISREFT_MINI_CKPT        checkpoint folder (under the user cache, by run identity)
 //	VISREFT_MINI_CKPT_EVERY  steps between checkpoints (50)
 //	VISREFT_MINI_EVAL        held-out questions answered at the end (256; -1: none)
@@ -85,10 +85,12 @@ func miniOptions(getenv func(string) string, environ []string) (mini.Options, er
 	switch v := getenv("VISREFT_MINI_SPEC"); v {
 	case "", "default":
 		o.Spec = mini.Default()
+	case "wide":
+		o.Spec = mini.Wide()
 	case "tiny":
 		o.Spec = mini.Tiny()
 	default:
-		errs = append(errs, fmt.Sprintf("VISREFT_MINI_SPEC=%q is neither \"default\" nor \"tiny\"", v))
+		errs = append(errs, fmt.Sprintf("VISREFT_MINI_SPEC=%q is none of \"default\", \"wide\", \"tiny\"", v))
 	}
 	for _, n := range []struct {
 		name string

@@ -52,6 +52,10 @@ func (e *Evaluator) Evaluate(xs []cvbench.Example, mode Mode, features Features)
 	return summarize(xs, preds, mode)
 }
 
+// SetProgress sets the callback later Evaluate calls report to (samples
+// done, total), e.g. to draw a bar per split and protocol.
+func (e *Evaluator) SetProgress(f func(done, total int)) { e.opt.Progress = f }
+
 // Builds is how many graphs were built (each one compile) per phase:
 // "likelihood", "prefill", "decode".
 func (e *Evaluator) Builds() map[string]int { return maps.Clone(e.builds) }

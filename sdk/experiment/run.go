@@ -19,6 +19,7 @@ import (
 	"github.com/visreft/visreft/sdk/eval"
 	"github.com/visreft/visreft/sdk/lora"
 	"github.com/visreft/visreft/sdk/models/llava"
+	"github.com/visreft/visreft/sdk/progress"
 	"github.com/visreft/visreft/sdk/reft"
 	"github.com/visreft/visreft/sdk/train"
 )
@@ -51,6 +52,10 @@ type Options struct {
 	// model without naming its protocol; generation is what such a model does.
 	EvalModes []eval.Mode
 	EvalBatch int
+	// EvalMaxNewTokens caps generation in the Generate protocol (default
+	// 5: an answer letter "(C)" and the end of turn take 4 tokens; the
+	// letter is parsed from whatever comes).
+	EvalMaxNewTokens int
 	// ComputeDType is the dtype the model computes in: pixels or cached
 	// features, embeddings, every frozen matmul, evaluation and generation.
 	// Trainable variables keep float32 masters (train.Config.MasterFloat32)
@@ -139,6 +144,9 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 	if res.TrainedParams, err = m.TrainedParams(model.Config); err != nil {
 		return nil, err
 	}
+	if opt.EvalMaxNewTokens <= 0 {
+		opt.EvalMaxNewTokens = 5
+	}
 	if len(opt.EvalModes) == 0 {
 		opt.EvalModes = []eval.Mode{eval.Generate, eval.Likelihood}
 	}
@@ -206,8 +214,19 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 	res.ValResults = map[string]*eval.Result{}
 	// One evaluator for the run: its graphs compile once per shape bucket
 	// and phase, shared by the validation and train evaluations.
-	ev := eval.NewEvaluator(b, model, eval.Options{Prompt: d.Prompt, BatchSize: opt.EvalBatch, Steer: steer, DType: opt.ComputeDType})
+	ev := eval.NewEvaluator(b, model, eval.Options{Prompt: d.Prompt, BatchSize: opt.EvalBatch, Steer: steer,
+		DType: opt.ComputeDType, MaxNewTokens: opt.EvalMaxNewTokens})
 	defer ev.Close()
+	bars := func(split string) func() {
+		var bar *progress.Bar
+		ev.SetProgress(func(done, total int) {
+			if bar == nil {
+				bar = progress.New(tcfg.Progress, fmt.Sprintf("eval %s %s", m.Name, split), total)
+			}
+			bar.Set(done)
+		})
+		return func() { bar.Finish() }
+	}
 	for _, mode := range opt.EvalModes {
 		var vf, tf eval.Features
 		if opt.ValFeatures != nil {
@@ -216,7 +235,9 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 		if opt.Features != nil {
 			tf = opt.Features
 		}
+		end := bars("val " + mode.String())
 		val, err := ev.Evaluate(d.Val, mode, vf)
+		end()
 		if err != nil {
 			return nil, err
 		}
@@ -227,7 +248,9 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 			if n > 0 && n < len(xs) {
 				xs = xs[:n]
 			}
+			end := bars("train " + mode.String())
 			tr, err := ev.Evaluate(xs, mode, tf)
+			end()
 			if err != nil {
 				return nil, err
 			}

@@ -24,6 +24,7 @@ import (
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/plot"
 	"github.com/visreft/visreft/sdk/progress"
+	"github.com/visreft/visreft/sdk/train"
 )
 
 // Setup is what the experiments run on.
@@ -63,6 +64,9 @@ type Setup struct {
 	// Shard limits training to this process's share of AllRuns; NoTrain
 	// trains nothing (figures from stored runs). Runs left out are listed
 	// in Missing.
+	// OnStep, if set, sees every optimizer step of every run the setup
+	// trains, with the run's key (e.g. to draw live loss curves).
+	OnStep            func(runKey string, info train.StepInfo)
 	Shard             Shard
 	NoTrain           bool
 	Missing           []string
@@ -228,6 +232,9 @@ func (s *Setup) Run(m experiment.Method) (*experiment.Result, error) {
 	}
 	s.tune(&m)
 	m.Train.Progress = s.Progress
+	if s.OnStep != nil {
+		m.Train.OnStep = func(info train.StepInfo) { s.OnStep(key, info) }
+	}
 	opt := experiment.Options{EvalTrain: s.EvalTrain, Seed: 1, ComputeDType: s.ComputeDType, EvalModes: s.EvalModes}
 	if s.CheckpointRoot != "" {
 		opt.CheckpointDir = filepath.Join(s.CheckpointRoot, key)

@@ -73,7 +73,7 @@ func Card(r *Report) string {
 		}
 		p("\nYes/no and two-way questions are half right by chance.\n\n| template | question | expected | answered |\n|---|---|---|---|\n")
 		for _, s := range e.Samples {
-			p("| %s | %s | %s | %s |\n", s.Template, s.Q, s.Want, strings.ReplaceAll(s.Got, "|", "\\|"))
+			p("| %s | %s | %s | %s |\n", s.Template, cell(s.Q), cell(s.Want), cell(s.Got))
 		}
 		p("\n")
 	}
@@ -103,4 +103,10 @@ func tailMean(xs []float64, n int) float64 {
 		s += x
 	}
 	return s / float64(n)
+}
+
+// cell makes text safe inside a Markdown table cell: pipes escaped,
+// newlines shown as \n (a generated answer may hold both).
+func cell(s string) string {
+	return strings.NewReplacer("|", "\\|", "\r", "\\r", "\n", "\\n").Replace(s)
 }

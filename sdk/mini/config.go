@@ -62,6 +62,7 @@ func (s Spec) Config(tok *tokenizer.Tokenizer) (llava.Config, error) {
 	}
 	t := qwen2.Config{VocabSize: tok.VocabSize(), HiddenSize: s.Hidden, IntermediateSize: s.Intermediate,
 		NumHiddenLayers: s.Layers, NumAttentionHeads: s.Heads, NumKeyValueHeads: s.KVHeads,
+		HeadDim:               s.Hidden / max(1, s.Heads),
 		MaxPositionEmbeddings: 1024, RopeTheta: 10000, RMSNormEps: 1e-6, HiddenAct: "silu",
 		BOSTokenID: eos, EOSTokenID: eos, TorchDType: "float32"}
 	v := siglip.Config{HiddenSize: s.VisionHidden, IntermediateSize: s.VisionIntermediate,

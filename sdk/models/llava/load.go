@@ -65,7 +65,11 @@ func Load(ctx gocontext.Context, idOrDir string, opt LoadOptions) (*Model, error
 		return nil, fmt.Errorf("llava: %w", err)
 	}
 	defer ck.Close()
-	m := &Model{Config: cfg, Ctx: context.New(), Images: NanoLLaVAImages(), Dir: dir}
+	// nanoLLaVA's processor at the tower's image size (384 for nanoLLaVA;
+	// smaller checkpoints of its architecture, e.g. visreft-mini, differ).
+	img := NanoLLaVAImages()
+	img.Size = cfg.Vision.WithDefaults().ImageSize
+	m := &Model{Config: cfg, Ctx: context.New(), Images: img, Dir: dir}
 	if err := nn.Bind(m.Ctx, ck, Params(cfg), nn.BindOptions{Frozen: true}); err != nil {
 		return nil, fmt.Errorf("llava: %s: %w", dir, err)
 	}

@@ -62,6 +62,10 @@ func TestParityWithTransformers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The processor follows the checkpoint's tower (30 px here), not nanoLLaVA's 384.
+			if want := m.Config.Vision.WithDefaults().ImageSize; m.Images.Size != want {
+				t.Errorf("image processor at %d px, the tower takes %d", m.Images.Size, want)
+			}
 			g, err := safetensors.Open(filepath.Join(goldenDir, pc.golden))
 			if err != nil {
 				t.Fatal(err)

@@ -75,7 +75,7 @@ func runPeers(opts options, s *paper.Setup, methods []paper.MethodSpec, rows []p
 	}
 	c := model.Config
 	spec := peerSpec{TextConfig: c.Config.WithDefaults(), VisionConfig: c.Vision.WithDefaults(), MMHidden: c.MMHiddenSize, LayersKept: c.Vision.WithDefaults().LayersKept,
-		NumPatches: c.Vision.WithDefaults().NumPatches(), DType: strings.ToLower(s.ComputeDType.String()), Warmup: opts.warmup, Steps: opts.steps}
+		NumPatches: c.Vision.WithDefaults().NumPatches(), DType: experiment.DTypeName(s.ComputeDType), Warmup: opts.warmup, Steps: opts.steps}
 	var reftSpecs []reft.Spec
 	for _, ms := range methods {
 		switch m := ms.Method; m.Name {

@@ -78,11 +78,7 @@ func (e *Evaluator) likelihood() *context.Exec {
 		e.lik = context.MustNewExec(e.b, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) *Node {
 			e.builds["likelihood"]++
 			inp := llava.Inputs{TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4], DType: opt.DType}
-			if in[0].Rank() == 3 {
-				inp.ImageFeat = in[0]
-			} else {
-				inp.Pixels = in[0]
-			}
+			inp.SetVision(in[0])
 			llava.ApplySteer(ctx, opt.Steer, &inp, in[8:8+e.nExtra])
 			out := llava.ForwardHidden(ctx, m.Config, inp)
 			return ReduceSum(llava.TargetLogProbs(ctx, m.Config, out.Final, in[5], in[6], in[7]), 1)

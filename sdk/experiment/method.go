@@ -197,7 +197,7 @@ type Setting struct {
 // Describe spells out m's setting on a model of config c with prompt p,
 // compute dtype dt and evaluation protocols modes (the first is the headline).
 func (m Method) Describe(c llava.Config, p cvbench.PromptOptions, dt dtypes.DType, modes []eval.Mode) Setting {
-	s := Setting{ComputeDType: strings.ToLower(dt.String()), MasterDType: "float32",
+	s := Setting{ComputeDType: DTypeName(dt), MasterDType: "float32",
 		Template: TemplateName(p), Recompute: "off"}
 	if !m.Train.MasterFloat32 {
 		s.MasterDType = "as stored"

@@ -227,14 +227,14 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 		})
 		return func() { bar.Finish() }
 	}
+	var vf, tf eval.Features // nil unless cached (a nil *FeatureCache is not a nil interface)
+	if opt.ValFeatures != nil {
+		vf = opt.ValFeatures
+	}
+	if opt.Features != nil {
+		tf = opt.Features
+	}
 	for _, mode := range opt.EvalModes {
-		var vf, tf eval.Features
-		if opt.ValFeatures != nil {
-			vf = opt.ValFeatures
-		}
-		if opt.Features != nil {
-			tf = opt.Features
-		}
 		end := bars("val " + mode.String())
 		val, err := ev.Evaluate(d.Val, mode, vf)
 		end()
@@ -296,16 +296,19 @@ func prepare(b backends.Backend, model *llava.Model, m Method, seed uint64) (lla
 // in dtype dt (the pixels or features are converted on entry).
 func lossFn(c llava.Config, steer llava.Steer, dt dtypes.DType) train.LossFn {
 	return func(ctx *context.Context, in []*Node) *Node {
-		inp := llava.Inputs{TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4], DType: dt}
-		if in[0].Rank() == 3 {
-			inp.ImageFeat = in[0]
-		} else {
-			inp.Pixels = in[0]
-		}
+		inp := batchInputs(in, dt)
 		llava.ApplySteer(ctx, steer, &inp, in[8:])
 		out := llava.ForwardHidden(ctx, c, inp)
 		return llava.AnswerLoss(ctx, c, out.Final, in[5], in[6], in[7])
 	}
+}
+
+// batchInputs reads a source batch's model inputs (see source.Batch for
+// the layout), computing in dt.
+func batchInputs(in []*Node, dt dtypes.DType) llava.Inputs {
+	inp := llava.Inputs{TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4], DType: dt}
+	inp.SetVision(in[0])
+	return inp
 }
 
 // buckets rounds sequence lengths up to multiples of 16 above the data's
@@ -363,7 +366,7 @@ func DefaultComputeDType(gpu bool, torchDType string) (dtypes.DType, string) {
 	if !gpu {
 		why := "float32 off the GPU (the pure-Go backend truncates bf16; a CPU gains nothing from it)"
 		if on, _ := DefaultComputeDType(true, torchDType); on != dtypes.Float32 {
-			why += "; on a GPU: " + strings.ToLower(on.String()) + ", the checkpoint's dtype"
+			why += "; on a GPU: " + DTypeName(on) + ", the checkpoint's dtype"
 		}
 		return dtypes.Float32, why
 	}
@@ -375,6 +378,10 @@ func DefaultComputeDType(gpu bool, torchDType string) (dtypes.DType, string) {
 	}
 	return dtypes.Float32, "the checkpoint's dtype (float32) on the GPU"
 }
+
+// DTypeName is a dtype as results and checkpoints spell it: "float32",
+// "bfloat16" (torch's and config.json's spelling).
+func DTypeName(dt dtypes.DType) string { return strings.ToLower(dt.String()) }
 
 // ParseComputeDType reads a compute dtype name: "bf16"/"bfloat16",
 // "f32"/"float32", or "" / "auto" (zero: the default applies).

@@ -25,18 +25,9 @@ import (
 // transformers' gradient_checkpointing_enable does).
 func stages(c llava.Config, steer llava.Steer, dt dtypes.DType) train.Stages {
 	qc := c.Config.WithDefaults()
-	inputs := func(in []*Node) llava.Inputs {
-		inp := llava.Inputs{TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4], DType: dt}
-		if in[0].Rank() == 3 {
-			inp.ImageFeat = in[0]
-		} else {
-			inp.Pixels = in[0]
-		}
-		return inp
-	}
 	st := train.Stages{
 		Embed: func(ctx *context.Context, batch []*Node) *Node {
-			inp := inputs(batch)
+			inp := batchInputs(batch, dt)
 			llava.ApplySteer(ctx, steer, &inp, batch[8:])
 			return llava.Embeds(ctx, c, inp)
 		},

@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -241,7 +240,7 @@ func (s *Setup) Run(m experiment.Method) (*experiment.Result, error) {
 		opt.CheckpointEvery = 50
 		opt.Identity = s.ID.Map()
 		opt.Identity["method"] = key
-		opt.Identity["compute_dtype"] = strings.ToLower(s.ComputeDType.String())
+		opt.Identity["compute_dtype"] = experiment.DTypeName(s.ComputeDType)
 	}
 	if m.VisionFrozen() {
 		if err := s.featureCaches(); err != nil {
@@ -299,7 +298,7 @@ func (s *Setup) FigureOptions(title string) plot.Options {
 	return plot.Options{Title: title, Synthetic: s.Synthetic, ModelLayers: s.NumLayers,
 		Note: fmt.Sprintf("visreft, preset %s, %s, %s, backend %s; %s", preset,
 			s.Data.PromptOptions().Format.String()+" template",
-			strings.ToLower(s.ComputeDType.String()), s.Choice.Config, s.ProtocolNote())}
+			experiment.DTypeName(s.ComputeDType), s.Choice.Config, s.ProtocolNote())}
 }
 
 // ProtocolNote says which evaluation the headline accuracies are and what
@@ -327,7 +326,7 @@ func (s *Setup) RecordConfig() map[string]any {
 		modes = append(modes, m.String())
 	}
 	return map[string]any{"data": s.DataInfo(), "template": experiment.TemplateName(s.Data.PromptOptions()),
-		"compute_dtype": strings.ToLower(s.ComputeDType.String()), "compute_dtype_reason": s.DTypeReason,
+		"compute_dtype": experiment.DTypeName(s.ComputeDType), "compute_dtype_reason": s.DTypeReason,
 		"protocols": modes, "chance_accuracy": experiment.ChanceAccuracy(s.Data.Val),
 		"choices": PaperSilentChoices}
 }

@@ -103,11 +103,7 @@ func NewGenerator(b backends.Backend, m *Model, opt GenerateOptions, nPrefillExt
 		// in[0]: pixels [b, 3, H, W], or cached image features [b, n, hidden];
 		// either is converted to opt.DType, the compute dtype.
 		inp := Inputs{TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4], DType: opt.DType}
-		if in[0].Rank() == 3 {
-			inp.ImageFeat = in[0]
-		} else {
-			inp.Pixels = in[0]
-		}
+		inp.SetVision(in[0])
 		if opt.Steer != nil {
 			ApplySteer(ctx, opt.Steer, &inp, in[7:7+gen.nPre])
 		} else if opt.Hook != nil {

@@ -59,6 +59,17 @@ func Embeds(ctx *context.Context, c Config, in Inputs) *Node {
 	return Reshape(Gather(flat, idx), b, L, hidden)
 }
 
+// SetVision sets the batch's vision input: cached image features when x
+// is [b, n, hidden], else pixels [b, 3, H, W]. Graph builders that take
+// either from the same input slot (training, evaluation, generation) call it.
+func (in *Inputs) SetVision(x *Node) {
+	if x.Rank() == 3 {
+		in.ImageFeat = x
+	} else {
+		in.Pixels = x
+	}
+}
+
 // castTo converts x to dt unless dt is zero or x already has it.
 func castTo(x *Node, dt dtypes.DType) *Node {
 	if dt == dtypes.InvalidDType || x.DType() == dt {

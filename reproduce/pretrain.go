@@ -19,7 +19,7 @@ func init() {
 		plan: "cut the vocabulary out of Qwen2's BPE, pretrain an 8-layer nanoLLaVA-architecture model (mini.Default) from scratch on synthetic " +
 			"scenes with free-form questions (never CV-Bench's multiple choice), resumable from its checkpoint, and write " +
 			miniDefaultOut + " (config.json, model.safetensors, tokenizer.json, model card, loss curve); settings from VISREFT_MINI_* " +
-			"(see reproduce/pretrain.go: OUT, STEPS, BATCH, LR, WARMUP, SEED, ROWS, TURNS, SPEC, CKPT, CKPT_EVERY, EVAL)"})
+			"(see reproduce/pretrain.go: OUT, STEPS, BATCH, LR, WARMUP, SEED, ROWS, TURNS, SPEC, CKPT, CKPT_EVERY, EVAL, INIT, LETTERED)"})
 }
 
 // miniDefaultOut is where pretrain-mini writes the model folder.
@@ -40,7 +40,9 @@ const miniDefaultOut = "testdata/models/visreft-mini"
 //	VISREFT_MINI_CKPT        checkpoint folder (under the user cache, by run identity)
 //	VISREFT_MINI_CKPT_EVERY  steps between checkpoints (50)
 //	VISREFT_MINI_EVAL        held-out questions answered at the end (256; -1: none)
-var miniEnv = []string{"OUT", "STEPS", "BATCH", "LR", "WARMUP", "SEED", "ROWS", "TURNS", "SPEC", "CKPT", "CKPT_EVERY", "EVAL"}
+//	VISREFT_MINI_INIT        a visreft-mini folder to continue from (a second stage; none: from scratch)
+//	VISREFT_MINI_LETTERED    share of yes/no questions asked with lettered options (0)
+var miniEnv = []string{"OUT", "STEPS", "BATCH", "LR", "WARMUP", "SEED", "ROWS", "TURNS", "SPEC", "CKPT", "CKPT_EVERY", "EVAL", "INIT", "LETTERED"}
 
 // miniOptions reads the VISREFT_MINI_* settings through getenv; an
 // unknown VISREFT_MINI_ variable or a bad value is an error naming it.
@@ -82,6 +84,14 @@ func miniOptions(getenv func(string) string, environ []string) (mini.Options, er
 		}
 		o.LR = lr
 	}
+	if v := getenv("VISREFT_MINI_LETTERED"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || f > 1 {
+			errs = append(errs, fmt.Sprintf("VISREFT_MINI_LETTERED=%q is not a share between 0 and 1", v))
+		}
+		o.Mixture.Lettered = f
+	}
+	o.Init = getenv("VISREFT_MINI_INIT")
 	switch v := getenv("VISREFT_MINI_SPEC"); v {
 	case "", "default":
 		o.Spec = mini.Default()

@@ -37,7 +37,7 @@ func TestMiniOptionsFromEnv(t *testing.T) {
 // that names the variable, not a silently ignored setting.
 func TestMiniOptionsErrorsNameTheVariable(t *testing.T) {
 	for _, kv := range []string{"VISREFT_MINI_STEP=10", "VISREFT_MINI_STEPS=ten", "VISREFT_MINI_LR=-1", "VISREFT_MINI_SPEC=huge",
-		"VISREFT_MINI_SEED=0", "VISREFT_MINI_BATCH=-4"} {
+		"VISREFT_MINI_SEED=0", "VISREFT_MINI_BATCH=-4", "VISREFT_MINI_LETTERED=1.5", "VISREFT_MINI_LETTERED=some"} {
 		_, err := miniOptions(envOf(kv))
 		name, _, _ := strings.Cut(kv, "=")
 		if err == nil || !strings.Contains(err.Error(), name) {

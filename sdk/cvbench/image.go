@@ -7,7 +7,7 @@ import (
 	"image"
 	_ "image/gif"  // CV-Bench images are PNG or JPEG; other formats are accepted too
 	_ "image/jpeg" // ditto
-	_ "image/png"  // ditto
+	"image/png"
 	"io"
 	"os"
 
@@ -121,4 +121,37 @@ func checkImage(src imageSource, mode ImageCheck, field string) *fieldError {
 		return fieldErr(field, ErrBadImage, "image is %dx%d", cfg.Width, cfg.Height)
 	}
 	return nil
+}
+
+// WithImage returns e showing another encoded image (PNG, JPEG or WebP
+// bytes) instead of its own: for ablations such as blanked images.
+func (e Example) WithImage(encoded []byte) Example {
+	e.image = imageSource{data: encoded}
+	return e
+}
+
+// Blanked returns xs with every image replaced by one uniform grey image of
+// the same size as the first: the question and choices stay, what the
+// model could see goes. A negative control for "training used the image".
+func Blanked(xs []Example) ([]Example, error) {
+	if len(xs) == 0 {
+		return nil, nil
+	}
+	img, err := xs[0].Image()
+	if err != nil {
+		return nil, err
+	}
+	grey := image.NewGray(img.Bounds())
+	for i := range grey.Pix {
+		grey.Pix[i] = 128
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, grey); err != nil {
+		return nil, err
+	}
+	out := make([]Example, len(xs))
+	for i, x := range xs {
+		out[i] = x.WithImage(buf.Bytes())
+	}
+	return out, nil
 }

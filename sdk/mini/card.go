@@ -51,14 +51,22 @@ func Card(r *Report) string {
 		"nearer/farther to the camera and to a reference object (\"Which is nearer to the green cone, the red cube or the blue sphere?\" \"the red cube\"), "+
 		"yes/no questions and one-sentence descriptions. The loss is the causal LM loss on the text after the image: answer tokens weigh 1, question tokens %.2f.\n\n",
 		mo.Rows, SceneSeed(mo.Seed), mo.Seed, mo.ImageSize, mo.Turns, 100*mo.ChatMLShare, mo.QuestionWeight)
+	if mo.Lettered > 0 {
+		p("%.0f %% of the yes/no questions are asked with lettered options on the question's line and answered with the letter "+
+			"(\"Is the red cube in front of the blue sphere? (A) no (B) yes\" \"(B)\"): the answer format of a multiple-choice benchmark, "+
+			"taught on a question type CV-Bench never asks, in a layout it does not use.\n\n", 100*mo.Lettered)
+	}
 	p("**Held out:** no question is in CV-Bench's format (its question wording, lettered choices \"(A) ... (B) ...\") and no scene comes from a " +
 		"CV-Bench-format data set (those use small generator seeds, 1 for the demo and paper presets; this mixture's seed is mixed with a 64-bit constant). " +
 		"CV-Bench-format questions are for fine-tuning.\n\n")
 
+	if o.Init != "" {
+		p("## Stages\n\nThis run continued from the visreft-mini in `%s` (config.json and weights sha256 %s), whose card describes the first stage; "+
+			"the recipe below is this stage's.\n\n", o.Init, o.initHash)
+	}
 	p("## Recipe\n\nAll weights trained (tower and projector too), AdamW (beta 0.9/0.99, eps 1e-8, weight decay %g on matrices), "+
 		"peak lr %g, %d warmup steps then linear decay to 0, gradient clipping at 1, batch %d, %d steps, float32, seed %d. "+
-		"Weights: normal(0, %g), residual output projections scaled by 1/sqrt(2 layers), biases 0, norms 1.\n\n",
-		o.WeightDecay, o.LR, o.WarmupSteps, o.BatchSize, o.Steps, o.Seed, InitStd)
+		"%s\n\n", o.WeightDecay, o.LR, o.WarmupSteps, o.BatchSize, o.Steps, o.Seed, initWords(o))
 
 	p("## Results\n\n")
 	if n := len(r.Losses); n > 0 {
@@ -94,6 +102,13 @@ func Card(r *Report) string {
 		ConfigFile, WeightsFile, TokenizerFile, LossPlotFile)
 	p("## License\n\nApache-2.0. The vocabulary is cut from the Qwen2 tokenizer.json shipped in testdata/tokenizer/qwen2 (Apache-2.0).\n")
 	return b.String()
+}
+
+func initWords(o Options) string {
+	if o.Init != "" {
+		return "Weights: the previous stage's (see Stages)."
+	}
+	return fmt.Sprintf("Weights: normal(0, %g), residual output projections scaled by 1/sqrt(2 layers), biases 0, norms 1.", InitStd)
 }
 
 func tailMean(xs []float64, n int) float64 {

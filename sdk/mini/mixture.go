@@ -31,6 +31,12 @@ type MixtureOptions struct {
 	// ChatMLShare is the share of conversations in the ChatML template (the
 	// rest use the paper's); 0: one half; negative: none.
 	ChatMLShare float64
+	// Lettered is the share of yes/no questions asked with lettered
+	// options on the question's line, "... (A) no (B) yes", and answered
+	// "(B)" (see LetteredQA): the answer format a multiple-choice benchmark
+	// asks for, taught on questions CV-Bench never asks (yes/no), in a
+	// layout CV-Bench does not use. 0: none (mixture v1).
+	Lettered float64
 }
 
 // Defaults of MixtureOptions.
@@ -155,6 +161,13 @@ func (m *Mixture) Item(i int) (*Item, error) {
 	qs := Questions(f)
 	for _, j := range r.Perm(len(qs))[:min(m.o.Turns, len(qs))] {
 		it.QAs = append(it.QAs, qs[j])
+	}
+	if m.o.Lettered > 0 { // no draws otherwise: mixture v1's items stay as they were
+		for k, qa := range it.QAs {
+			if (qa.A == "yes" || qa.A == "no") && r.Float64() < m.o.Lettered {
+				it.QAs[k] = LetteredQA(qa, r.IntN(2) == 0)
+			}
+		}
 	}
 	if it.Encoded, err = Encode(m.tok, it.Template, it.QAs, m.o.QuestionWeight); err != nil {
 		return nil, err

@@ -138,9 +138,14 @@ func TestMixtureHoldsOutCVBenchData(t *testing.T) {
 		t.Fatal(err)
 	}
 	held := map[[32]byte]bool{}
+	sets := []cvbench.GenerateOptions{demo.PresetDataOptions} // the demo preset's
 	for seed := range uint64(10) {
 		o := demo.DataOptions
 		o.Seed = seed
+		sets = append(sets, o)
+	}
+	for _, o := range sets {
+		seed := o.Seed
 		sc, err := cvbench.NewScenes(o)
 		if err != nil {
 			t.Fatal(err)
@@ -216,4 +221,70 @@ func TestBatchWeightsOnAnswers(t *testing.T) {
 	if px := in[0]; px == nil {
 		t.Fatal("no pixels")
 	}
+}
+
+// TestLetteredYesNo: with Lettered 1 every yes/no question is asked with
+// its two options on the question's line and answered with the letter of
+// the right one; never in CV-Bench's layout (its "Select from the
+// following choices." and one option per line), never for other
+// questions. With Lettered 0 no question has letters (mixture v1).
+func TestLetteredYesNo(t *testing.T) {
+	c, tok := tinyConfig(t)
+	for _, share := range []float64{0, 1} {
+		mix, err := NewMixture(tok, c, MixtureOptions{Seed: 1, Rows: 400, Turns: 3, Lettered: share})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lettered := 0
+		for i := range mix.Len() {
+			it, err := mix.Item(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, qa := range it.QAs {
+				has := strings.Contains(qa.Q, "(A)")
+				if share == 0 && has {
+					t.Fatalf("row %d: lettered question %q in mixture v1", i, qa.Q)
+				}
+				if share == 0 {
+					continue
+				}
+				if qa.A == "yes" || qa.A == "no" {
+					t.Fatalf("row %d: yes/no question %q not lettered", i, qa.Q)
+				}
+				if !has {
+					continue
+				}
+				lettered++
+				if strings.Contains(qa.Q, "Select from the following choices") || strings.Contains(qa.Q, "\n") {
+					t.Fatalf("row %d: %q is in CV-Bench's layout", i, qa.Q)
+				}
+				q, opts, ok := strings.Cut(qa.Q, " (A) ")
+				a, b, ok2 := strings.Cut(opts, " (B) ")
+				if !ok || !ok2 || a == b || (a != "yes" && a != "no") || (b != "yes" && b != "no") {
+					t.Fatalf("row %d: options of %q", i, qa.Q)
+				}
+				want := map[bool]string{true: "yes", false: "no"}[truth(t, it.Facts, q)]
+				if got := map[string]string{"(A)": a, "(B)": b}[qa.A]; got != want {
+					t.Fatalf("row %d: %q answered %s (%q), the scene says %q", i, qa.Q, qa.A, got, want)
+				}
+			}
+		}
+		if share == 1 && lettered < 100 {
+			t.Errorf("only %d lettered questions in 400 conversations", lettered)
+		}
+		t.Logf("Lettered %g: %d lettered questions", share, lettered)
+	}
+}
+
+// truth is the yes/no answer Questions gives to question q about f.
+func truth(t *testing.T, f cvbench.SceneFacts, q string) bool {
+	t.Helper()
+	for _, qa := range Questions(f) {
+		if qa.Q == q {
+			return qa.A == "yes"
+		}
+	}
+	t.Fatalf("%q is not one of the scene's questions", q)
+	return false
 }

@@ -1,6 +1,7 @@
 package mini
 
 import (
+	"bytes"
 	gocontext "context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/visreft/visreft/sdk/backend"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/tokenizer"
@@ -26,6 +28,11 @@ type Options struct {
 	Spec    Spec   // zero: Default()
 	Seed    uint64 // weights' init, data order, and the mixture's seed unless Mixture.Seed is set
 	Mixture MixtureOptions
+	// Init, when set, is a visreft-mini folder whose weights the run starts
+	// from (a second stage: e.g. the lettered yes/no questions on top of a
+	// pretrained model) instead of a fresh init; its config and tokenizer
+	// must be the ones this run builds.
+	Init string
 
 	Steps       int     // optimizer steps; 0: DefaultSteps
 	BatchSize   int     // 0: 16
@@ -47,6 +54,8 @@ type Options struct {
 	Command    string           // the command that ran, for the model card
 	OnStep     func(train.StepInfo)
 	BackendWhy string // the backend choice in words, for the card (set by Pretrain when it creates one)
+
+	initHash string
 }
 
 // DefaultSteps is the default run length.
@@ -132,11 +141,48 @@ func (r *Report) MedianStep() float64 {
 func (o Options) identity() map[string]string {
 	spec, _ := json.Marshal(o.Spec)
 	mix, _ := json.Marshal(o.Mixture.withDefaults())
-	return map[string]string{
-		"base_model": "visreft-mini from scratch " + string(spec) + fmt.Sprintf(" init seed %d", o.Seed),
-		"data":       "visreft-mini mixture v1 " + string(mix),
-		"method":     "pretrain",
+	base := "visreft-mini from scratch " + string(spec) + fmt.Sprintf(" init seed %d", o.Seed)
+	if o.Init != "" {
+		base = "visreft-mini continued from " + o.Init + " sha256 " + o.initHash
 	}
+	return map[string]string{"base_model": base, "data": "visreft-mini mixture v1 " + string(mix), "method": "pretrain"}
+}
+
+// hashInit is the sha256 of the Init folder's config.json and weights.
+func hashInit(dir string) (string, error) {
+	h := sha256.New()
+	for _, f := range []string{ConfigFile, WeightsFile} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			return "", fmt.Errorf("mini: Options.Init: %w", err)
+		}
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// initModel loads the Init folder's weights for a run of config c and
+// tokenizer tokJSON, refusing another architecture or vocabulary.
+func initModel(dir string, c llava.Config, tokJSON []byte) (*context.Context, error) {
+	m, err := llava.Load(gocontext.Background(), dir, llava.LoadOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("mini: Options.Init: %w", err)
+	}
+	want, err := ConfigJSON(c)
+	if err != nil {
+		return nil, err
+	}
+	got, err := ConfigJSON(m.Config)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(want, got) {
+		return nil, fmt.Errorf("mini: Options.Init: %s is another architecture than this run's spec (config.json differs)", dir)
+	}
+	if tj, err := os.ReadFile(filepath.Join(dir, TokenizerFile)); err != nil || !bytes.Equal(tj, tokJSON) {
+		return nil, fmt.Errorf("mini: Options.Init: %s has another %s than this run builds", dir, TokenizerFile)
+	}
+	return m.Ctx, nil
 }
 
 func (o Options) defaultCheckpointDir() string {
@@ -165,6 +211,13 @@ func Pretrain(cctx gocontext.Context, o Options) (*Report, error) {
 		return nil, errors.New("mini: Options.Out (the model folder) is required")
 	}
 	o = o.withDefaults()
+	if o.Init != "" {
+		h, err := hashInit(o.Init)
+		if err != nil {
+			return nil, err
+		}
+		o.initHash = h
+	}
 	if o.CheckpointDir == "" {
 		o.CheckpointDir = o.defaultCheckpointDir()
 	}
@@ -201,7 +254,12 @@ func Pretrain(cctx gocontext.Context, o Options) (*Report, error) {
 	if err := rep.measureLengths(mix, 512); err != nil {
 		return nil, err
 	}
-	ctx, err := NewModel(cfg, o.Seed)
+	var ctx *context.Context
+	if o.Init != "" {
+		ctx, err = initModel(o.Init, cfg, vocab.JSON)
+	} else {
+		ctx, err = NewModel(cfg, o.Seed)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +303,7 @@ func Pretrain(cctx gocontext.Context, o Options) (*Report, error) {
 	m := &llava.Model{Config: cfg, Ctx: ctx, Tokenizer: tok, Images: Images(cfg)}
 	if o.EvalItems > 0 {
 		held, err := NewMixture(tok, cfg, MixtureOptions{Seed: o.Mixture.Seed + HeldOutOffset, Rows: o.EvalItems,
-			ImageSize: o.Mixture.ImageSize, Turns: 1, ChatMLShare: o.Mixture.ChatMLShare})
+			ImageSize: o.Mixture.ImageSize, Turns: 1, ChatMLShare: o.Mixture.ChatMLShare, Lettered: o.Mixture.Lettered})
 		if err != nil {
 			return rep, err
 		}

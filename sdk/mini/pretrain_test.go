@@ -126,3 +126,42 @@ func TestPretrainResumes(t *testing.T) {
 		t.Error("the resumed run's weights differ from the uninterrupted run's")
 	}
 }
+
+// TestPretrainContinuesFromInit: a second stage (Init) starts from the
+// first stage's weights, not a fresh init: its first loss is the first
+// stage's level, far below ln(vocab), and its card names the stage it
+// continued. A folder of another architecture is refused.
+func TestPretrainContinuesFromInit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains two short runs")
+	}
+	first := tinyOptions(t, t.TempDir(), 30)
+	first.EvalItems = -1
+	r1, err := Pretrain(gocontext.Background(), first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := tinyOptions(t, t.TempDir(), 3)
+	second.Init, second.Seed, second.EvalItems, second.Mixture.Lettered = first.Out, 2, -1, 1
+	r2, err := Pretrain(gocontext.Background(), second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uniform := math.Log(float64(r1.Vocab.Size))
+	t.Logf("stage 1: %.3f -> %.3f; stage 2 (lettered yes/no, new scenes) starts at %.3f; ln(vocab) %.3f",
+		r1.Losses[0], tailMean(r1.Losses, 5), r2.Losses[0], uniform)
+	if r2.Losses[0] > uniform-1 {
+		t.Errorf("stage 2 starts at loss %.3f, a fresh model's level (ln(vocab) %.3f): Init was not loaded", r2.Losses[0], uniform)
+	}
+	card, _ := os.ReadFile(filepath.Join(second.Out, CardFile))
+	for _, want := range []string{"## Stages", first.Out, "lettered options"} {
+		if !strings.Contains(string(card), want) {
+			t.Errorf("the second stage's card lacks %q", want)
+		}
+	}
+	other := tinyOptions(t, t.TempDir(), 1)
+	other.Init, other.Spec.Layers = first.Out, 3
+	if _, err := Pretrain(gocontext.Background(), other); err == nil || !strings.Contains(err.Error(), "another architecture") {
+		t.Errorf("an Init of another architecture: %v", err)
+	}
+}

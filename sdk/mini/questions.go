@@ -9,11 +9,32 @@ import (
 )
 
 // QA is one free-form question about an image and its answer. None is
-// phrased as CV-Bench phrases its questions, and none offers lettered
-// choices: CV-Bench's multiple-choice format is left for fine-tuning.
+// phrased as CV-Bench phrases its questions, and none offers CV-Bench's
+// choices (LetteredQA letters yes/no only, on the question's line): its
+// multiple-choice questions are left for fine-tuning.
 type QA struct {
 	Q, A string
 	Kind string // "count", "relation", "depth", "distance", or "caption"
+}
+
+// LetteredQA asks a yes/no question with lettered options on its line,
+// "Is there a red circle in the picture? (A) yes (B) no" (yesFirst) or
+// "(A) no (B) yes", answered with the letter as CV-Bench answers are
+// written, "(A)". Kind gains "-lettered". Other questions are returned
+// unchanged.
+func LetteredQA(qa QA, yesFirst bool) QA {
+	if qa.A != "yes" && qa.A != "no" {
+		return qa
+	}
+	opts := [2]string{"no", "yes"}
+	if yesFirst {
+		opts = [2]string{"yes", "no"}
+	}
+	ans := "(A)"
+	if opts[1] == qa.A {
+		ans = "(B)"
+	}
+	return QA{Q: fmt.Sprintf("%s (A) %s (B) %s", qa.Q, opts[0], opts[1]), A: ans, Kind: qa.Kind + "-lettered"}
 }
 
 var numberWords = []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -307,5 +308,28 @@ func TestFindsGoXLAInstalledCUDAPlugin(t *testing.T) {
 	touch(t, plugin)
 	if c, err := Choose(); err != nil || c.Config != "xla:"+plugin || !c.GPU {
 		t.Fatalf("Choose() = %+v, %v; want xla:%s on GPU", c, err, plugin)
+	}
+}
+
+// TestCPUConfigPrintsNothing: creating the default CPU backend writes
+// nothing to stdout (GoMLX prints a line for parallelism settings, which
+// would show in every notebook cell and command that makes a backend).
+func TestCPUConfigPrintsNothing(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stdout
+	os.Stdout = w
+	b, err := NewFromConfig(CPUConfig)
+	os.Stdout = saved
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Finalize()
+	out, _ := io.ReadAll(r)
+	if len(out) > 0 {
+		t.Errorf("creating %q printed %q", CPUConfig, out)
 	}
 }

@@ -20,9 +20,10 @@
 //     else under jax_plugins/* or jaxlib/ in a site-packages); the Choice's
 //     Reason names the file;
 //   - any other machine gets the pure-Go backend in the configuration
-//     [CPUConfig] (the default parallel op scheduler of v0.26.0 deadlocks on
-//     2 cores). GOMLX_BACKEND=go:ops_sequential chooses it even where a CPU
-//     plugin is installed.
+//     [CPUConfig], go:parallelism=-1 (the default worker limit of v0.26.0's
+//     parallel op scheduler deadlocks on 2 cores). GOMLX_BACKEND=go:parallelism=-1
+//     chooses it even where a CPU plugin is installed; go:ops_sequential
+//     runs ops one at a time (about half the speed).
 //
 // Nothing is downloaded at run time: go-xla's auto-install is switched off
 // unless VISREFT_ALLOW_DOWNLOAD=1. With it, GOMLX_BACKEND=xla:cpu makes

@@ -100,7 +100,7 @@ func runBench(opts options) error {
 	}
 	title := fmt.Sprintf("Training speed (%s, %d warm-up + %d timed steps)", s.Choice.Config, opts.warmup, opts.steps)
 	if s.Synthetic {
-		title += " - random weights / synthetic data"
+		title += " - " + s.Provenance
 	}
 	notebook.Table(title, header, cells)
 	rec.Config = map[string]any{"data": s.DataInfo(), "batches": batches, "warmup": opts.warmup, "steps": opts.steps,

@@ -27,7 +27,7 @@ func TestResultsOfAnotherIdentityDoNotExist(t *testing.T) {
 	if done("methods", k) {
 		t.Fatal("a flat results/methods.json counts as this identity's")
 	}
-	if !strings.HasPrefix(k.results, filepath.Join(dir, "demo")+string(filepath.Separator)) || !strings.Contains(k.results, "random-") {
+	if !strings.HasPrefix(k.results, filepath.Join(dir, "demo")+string(filepath.Separator)) || !strings.Contains(k.results, "visreft-mini-") {
 		t.Errorf("results folder %s does not name the preset and the model", k.results)
 	}
 	if err := os.MkdirAll(k.results, 0o755); err != nil {

@@ -17,8 +17,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/visreft/visreft/sdk/paper"
 )
 
 // command is one subcommand: an experiment or a utility (env).
@@ -30,7 +33,7 @@ type command struct {
 
 // options are the flags shared by every experiment.
 type options struct {
-	preset  string // "demo" or "paper"
+	preset  string // "demo", "paper" or "random"
 	results string // results folder
 	plots   string // figures folder
 	force   bool   // re-run finished runs
@@ -78,7 +81,7 @@ func main() {
 // into o. Add new flags here: parseArgs and the usage text both use it.
 func newFlagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("reproduce", flag.ContinueOnError)
-	fs.StringVar(&o.preset, "preset", "demo", `"demo" (small model, synthetic CV-Bench-format data, CPU minutes) or "paper" (nanoLLaVA + CV-Bench, GPU)`)
+	fs.StringVar(&o.preset, "preset", "demo", `"demo" (visreft-mini, synthetic CV-Bench-format data, CPU minutes), "paper" (nanoLLaVA + CV-Bench, GPU) or "random" (random weights, pipeline speed only)`)
 	fs.StringVar(&o.results, "results", "results", "folder for results (JSON + CSV)")
 	fs.StringVar(&o.plots, "plots", "plots", "folder for figures (SVG, PNG)")
 	fs.BoolVar(&o.force, "force", false, "re-run runs whose results already exist")
@@ -131,8 +134,8 @@ func parseArgs(args []string) (options, string, error) {
 		}
 		i += n
 	}
-	if o.preset != "demo" && o.preset != "paper" {
-		return o, "", fmt.Errorf("flag -preset: %q is neither \"demo\" nor \"paper\"", o.preset)
+	if !slices.Contains(paper.Presets, o.preset) {
+		return o, "", fmt.Errorf("flag -preset: %q is not one of %s", o.preset, strings.Join(paper.Presets, ", "))
 	}
 	switch len(positional) {
 	case 0:

@@ -72,6 +72,7 @@ func begin(name string, opts options) (*paper.Setup, *record, options, bool, err
 	}
 	rec := newRecord(name, opts)
 	rec.Backend, rec.Synthetic, rec.Identity = s.Choice.Describe(), s.Synthetic, &s.ID
+	rec.Provenance = s.Provenance
 	s.Missing = nil
 	return s, rec, opts, true, nil
 }
@@ -112,7 +113,7 @@ func runMethods(opts options) error {
 	}
 	title := "Table 5: validation accuracy (%), " + s.ProtocolNote()
 	if s.Synthetic {
-		title += plot.SyntheticLabel
+		title += " [" + s.Provenance + "]"
 	}
 	notebook.Table(title, []string{"method", "ours (generation)", "ours (likelihood)", "paper", "chance", "train", "trainable", "examples/s"}, cells)
 	rec.Config, rec.Results = s.RecordConfig(), rows

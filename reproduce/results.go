@@ -17,6 +17,7 @@ type record struct {
 	Experiment string    `json:"experiment"`
 	Preset     string    `json:"preset"`
 	Synthetic  bool      `json:"synthetic"`          // made on synthetic data or random weights
+	Provenance string    `json:"provenance"`         // what the model and the data are, in words
 	Backend    string    `json:"backend"`            // GOMLX_BACKEND-style configuration and why
 	Go         string    `json:"go"`                 // Go version, OS/arch
 	Versions   []string  `json:"versions"`           // module versions of the build

@@ -2,6 +2,7 @@ package nbkit
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -87,11 +88,12 @@ func TestPositionsOnARealPrompt(t *testing.T) {
 		t.Fatalf("image span %v, want 16 consecutive positions", image)
 	}
 	n := len(text)
+	top := fmt.Sprintf("direft r2 block_output layers %d", s.NumLayers-1) // Layers "-1"
 	want := map[string][]int{
 		"loreft r4 block_output layers 0 (shared)":     {text[0], text[1], text[n-2], text[n-1]},
-		"direft r2 block_output layers 1 (ustart)":     {text[0]},
-		"direft r2 block_output layers 1 (umid)":       {text[n/2]},
-		"direft r2 block_output layers 1 (uend)":       {text[n-1]},
+		top + " (ustart)":                              {text[0]},
+		top + " (umid)":                                {text[n/2]},
+		top + " (uend)":                                {text[n-1]},
 		"noreft r2 projector_output layers 0 (shared)": image[:4],
 	}
 	if len(marked) != len(want) {

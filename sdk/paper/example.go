@@ -92,7 +92,7 @@ func (s *Setup) Example() (*ExampleResult, *image.RGBA, error) {
 	er := &ExampleResult{Idx: x.Idx, Question: x.Prompt, Correct: x.Answer, Base: b.Generated, ReFT: t.Generated,
 		BaseRight: b.Correct, ReFTRight: t.Correct, Chosen: chosen,
 		ReFTValAcc: fmt.Sprintf("%.1f %% (%s)", r.ValAccuracy, r.Protocol)}
-	return er, figure1(img, *er, s.Synthetic), nil
+	return er, figure1(img, *er, s.Synthetic, s.Provenance), nil
 }
 
 // subsetFeatures serves a feature cache's rows at positions at[i] as row i.
@@ -110,13 +110,13 @@ func (f subsetFeatures) Batch(idx []int) (*tensors.Tensor, error) {
 }
 
 // figure1 draws the image with the question and both answers under it.
-func figure1(img image.Image, r ExampleResult, synthetic bool) *image.RGBA {
+func figure1(img image.Image, r ExampleResult, synthetic bool, provenance string) *image.RGBA {
 	const w, pad = 520, 10
 	sq := image.NewRGBA(image.Rect(0, 0, 256, 256))
 	draw.ApproxBiLinear.Scale(sq, sq.Bounds(), img, img.Bounds(), draw.Src, nil)
 	lines := []string{"Figure 1: base model vs ReFT"}
 	if synthetic {
-		lines[0] += " [synthetic data / random weights]"
+		lines = append(lines, "["+provenance+"]")
 	}
 	lines = append(lines, wrapText(r.Question, 70)...)
 	lines = append(lines, "", "correct: "+r.Correct)

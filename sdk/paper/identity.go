@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/visreft/visreft/sdk/cvbench"
+	"github.com/visreft/visreft/sdk/demo"
 	"github.com/visreft/visreft/sdk/models/llava"
 )
 
@@ -78,10 +79,16 @@ func folderName(dir string) string {
 			return strings.ReplaceAll(r, "--", "/") + "@" + rev[:min(12, len(rev))]
 		}
 	}
-	if abs, err := filepath.Abs(dir); err == nil {
-		return abs
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return dir
 	}
-	return dir
+	// A model shipped in the checkout (visreft-mini) is named by its path
+	// there, the same on every machine.
+	if rel, err := filepath.Rel(demo.Root(), abs); err == nil && filepath.IsLocal(rel) {
+		return rel
+	}
+	return abs
 }
 
 // fingerprint hashes config.json and each safetensors file's name, size

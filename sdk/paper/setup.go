@@ -1,8 +1,10 @@
 // Package paper runs the experiments of "Representation Fine-Tuning for
 // Vision-Language Models" (Table 4, Table 5, Figures 4, 5 and 1) on a
-// preset: "demo" (a small random-weight nanoLLaVA-architecture model on
-// synthetic CV-Bench-format data, CPU minutes) or "paper" (nanoLLaVA and
-// CV-Bench, GPU). reproduce/ and the notebooks are thin shells over it.
+// preset: "demo" (visreft-mini, a small nanoLLaVA-architecture model
+// visreft pretrained on synthetic scenes, fine-tuned on synthetic
+// CV-Bench-format data: CPU minutes), "paper" (nanoLLaVA and CV-Bench, GPU)
+// or "random" (a random-weight model on a small synthetic set: pipeline
+// speed only). reproduce/ and the notebooks are thin shells over it.
 package paper
 
 import (
@@ -11,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -33,13 +36,16 @@ type Setup struct {
 	Choice    backend.Choice
 	NewModel  func() (*llava.Model, error)
 	Data      experiment.Data
-	Synthetic bool  // synthetic data or random weights: every output says so
-	Ranks     []int // Figure 4's ranks
-	LayerRank int   // Figure 5's rank
-	Lowest    []int // Figure 5's lowest intervened layers, top layer first
-	NumLayers int
-	EvalTrain int       // training examples scored for train accuracy (0: all)
-	Progress  io.Writer // training progress bars (nil: none)
+	Synthetic bool // synthetic data or random weights: every output says so
+	// Provenance says in words what the model and the data are, for every
+	// figure and results file ("random weights, synthetic ...").
+	Provenance string
+	Ranks      []int // Figure 4's ranks
+	LayerRank  int   // Figure 5's rank
+	Lowest     []int // Figure 5's lowest intervened layers, top layer first
+	NumLayers  int
+	EvalTrain  int       // training examples scored for train accuracy (0: all)
+	Progress   io.Writer // training progress bars (nil: none)
 	// CheckpointRoot, when set, gives every run a checkpoint folder under it
 	// (named by the method's configuration), so an interrupted experiment
 	// resumes where it stopped.
@@ -95,6 +101,9 @@ func PresetFromEnv() string {
 	return "demo"
 }
 
+// Presets are the presets NewSetup builds.
+var Presets = []string{"demo", "paper", "random"}
+
 // NewSetup builds a preset. quick shrinks the demo preset further (fewer
 // examples and sweep points) for notebooks executed in CI; it never
 // applies to "paper". "paper" reads nanoLLaVA and CV-Bench from local
@@ -115,16 +124,34 @@ func NewSetup(preset string, quick bool) (*Setup, error) {
 	}
 	var ds *cvbench.Dataset
 	dataName := ""
+	layerStep := 1
 	switch preset {
 	case "demo":
+		// visreft-mini: a nanoLLaVA-architecture model pretrained by visreft
+		// on synthetic scenes, never on CV-Bench-format questions.
+		if ds, err = demo.DataOf(demo.PresetDataOptions); err != nil {
+			return nil, err
+		}
+		s.NewModel = demo.MiniModel
+		dataName = "synthetic-demo"
+		s.Synthetic, s.Ranks, s.EvalTrain = true, []int{1, 4, 12}, 16
+		layerStep = 2 // Figure 5 at every other lowest layer: 4 of 8
+		s.Provenance = "visreft-mini (pretrained by visreft on synthetic scenes), synthetic CV-Bench-format data"
+		// Batch 4 instead of the paper's 1: on a CPU per-op costs dominate a
+		// step of a model this small, and batching amortises them.
+		s.tune = func(m *experiment.Method) { m.Train.BatchSize = 4 }
+	case "random":
+		// A random-weight nanoLLaVA-architecture model on the small set:
+		// for speed tests of the pipeline, not for results.
 		if ds, err = demo.Data(); err != nil {
 			return nil, err
 		}
 		s.NewModel = func() (*llava.Model, error) { return demo.Model(1) }
-		dataName = "synthetic-demo"
+		dataName = "synthetic-small"
 		s.Synthetic, s.Ranks, s.EvalTrain = true, []int{4, 6, 8, 10, 12, 14}, 16
-		// Batch 4 instead of the paper's 1: on a CPU the vocabulary-wide LM
-		// head dominates a step, and batching amortises it.
+		s.Provenance = "random weights, synthetic CV-Bench-format data"
+		// Batch 4: the vocabulary-wide LM head dominates a CPU step, and
+		// batching amortises it.
 		s.tune = func(m *experiment.Method) { m.Train.BatchSize = 4 }
 	case "paper":
 		modelID, dataID := envOr("VISREFT_MODEL", llava.HubID), envOr("VISREFT_CVBENCH", cvbench.HubID)
@@ -154,7 +181,7 @@ func NewSetup(preset string, quick bool) (*Setup, error) {
 		s.Ranks = []int{4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}
 		s.tune = func(*experiment.Method) {}
 	default:
-		return nil, fmt.Errorf("preset %q is neither \"demo\" nor \"paper\"", preset)
+		return nil, fmt.Errorf("preset %q is not one of %s", preset, strings.Join(Presets, ", "))
 	}
 	done := progress.Step(s.Progress, "building the base model ("+preset+" preset)")
 	m, err := s.NewModel()
@@ -167,10 +194,12 @@ func NewSetup(preset string, quick bool) (*Setup, error) {
 		return nil, err
 	}
 	for k := s.NumLayers - 1; k >= 0; k-- {
-		s.Lowest = append(s.Lowest, k)
+		if k%layerStep == 0 {
+			s.Lowest = append(s.Lowest, k)
+		}
 	}
 	train, val := ds.Split(cvbench.SplitOptions{Seed: 0, ValFraction: 0.2})
-	if quick && preset == "demo" {
+	if quick && preset != "paper" {
 		train, val = train[:32], val[:16]
 		s.Ranks, s.EvalTrain = []int{4, 12}, 8
 		s.Lowest = s.Lowest[:min(2, len(s.Lowest))]
@@ -181,7 +210,23 @@ func NewSetup(preset string, quick bool) (*Setup, error) {
 		return nil, err
 	}
 	s.Synthetic = s.Synthetic || ds.Examples[0].Synthetic()
+	if s.Provenance == "" {
+		s.Provenance = paperProvenance(s.ID.Model, m.Dir == "", ds.Examples[0].Synthetic())
+	}
 	return s, nil
+}
+
+// paperProvenance says what the paper preset's model and data are.
+func paperProvenance(model string, random, synthetic bool) string {
+	m := model
+	if random {
+		m = "random weights (nanoLLaVA's architecture)"
+	}
+	d := "CV-Bench"
+	if synthetic {
+		d = "synthetic CV-Bench-format data"
+	}
+	return m + ", " + d
 }
 
 // paperData is CV-Bench from a folder, the hub cache or the hub; "synthetic"
@@ -293,9 +338,9 @@ func computeDType(gpu bool, torchDType string) (dtypes.DType, string, error) {
 func (s *Setup) FigureOptions(title string) plot.Options {
 	preset := s.Preset
 	if s.Synthetic {
-		preset += " (random weights or synthetic CV-Bench-format data)"
+		preset += " (" + s.Provenance + ")"
 	}
-	return plot.Options{Title: title, Synthetic: s.Synthetic, ModelLayers: s.NumLayers,
+	return plot.Options{Title: title, Synthetic: s.Synthetic, Provenance: s.Provenance, ModelLayers: s.NumLayers,
 		Note: fmt.Sprintf("visreft, preset %s, %s, %s, backend %s; %s", preset,
 			s.Data.PromptOptions().Format.String()+" template",
 			experiment.DTypeName(s.ComputeDType), s.Choice.Config, s.ProtocolNote())}

@@ -45,8 +45,10 @@ type Options struct {
 	Width    int    // pixels; 0 = DefaultWidth
 	Height   int    // pixels; 0 = DefaultHeight (Curves with accuracy: 1.5x)
 
-	// Synthetic appends SyntheticLabel to the title.
-	Synthetic bool
+	// Synthetic appends SyntheticLabel to the title, or " [Provenance]"
+	// when Provenance says what the model and data are.
+	Synthetic  bool
+	Provenance string
 
 	// Smooth (Curves only) is the weight of an exponential moving average
 	// in [0, 1): 0 draws raw values, 0.9 is a typical smoothing. The raw
@@ -71,8 +73,12 @@ func (o Options) title(def string) string {
 	if t == "" {
 		t = def
 	}
-	if o.Synthetic && !strings.Contains(t, strings.TrimSpace(SyntheticLabel)) {
-		t += SyntheticLabel
+	label := SyntheticLabel
+	if o.Provenance != "" {
+		label = " [" + o.Provenance + "]"
+	}
+	if o.Synthetic && !strings.Contains(t, strings.TrimSpace(label)) {
+		t += label
 	}
 	return t
 }

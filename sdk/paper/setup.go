@@ -200,7 +200,7 @@ func NewSetup(preset string, quick bool) (*Setup, error) {
 	}
 	train, val := ds.Split(cvbench.SplitOptions{Seed: 0, ValFraction: 0.2})
 	if quick && preset != "paper" {
-		train, val = train[:32], val[:16]
+		train, val = perTask(train, 8), perTask(val, 4)
 		s.Ranks, s.EvalTrain = []int{4, 12}, 8
 		s.Lowest = s.Lowest[:min(2, len(s.Lowest))]
 	}
@@ -214,6 +214,20 @@ func NewSetup(preset string, quick bool) (*Setup, error) {
 		s.Provenance = paperProvenance(s.ID.Model, m.Dir == "", ds.Examples[0].Synthetic())
 	}
 	return s, nil
+}
+
+// perTask keeps the first n examples of each task, in order: a cut-down
+// split that still asks every kind of question (Figure 1 scans depth).
+func perTask(xs []cvbench.Example, n int) []cvbench.Example {
+	seen := map[cvbench.Task]int{}
+	var out []cvbench.Example
+	for _, x := range xs {
+		if seen[x.Task] < n {
+			seen[x.Task]++
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // paperProvenance says what the paper preset's model and data are.

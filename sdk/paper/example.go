@@ -116,7 +116,7 @@ func figure1(img image.Image, r ExampleResult, synthetic bool, provenance string
 	draw.ApproxBiLinear.Scale(sq, sq.Bounds(), img, img.Bounds(), draw.Src, nil)
 	lines := []string{"Figure 1: base model vs ReFT"}
 	if synthetic {
-		lines = append(lines, "["+provenance+"]")
+		lines = append(lines, wrapText("["+provenance+"]", 70)...)
 	}
 	lines = append(lines, wrapText(r.Question, 70)...)
 	lines = append(lines, "", "correct: "+r.Correct)

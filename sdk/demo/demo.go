@@ -78,19 +78,25 @@ func MiniPath() string {
 	return filepath.Join(Root(), "testdata", "models", "visreft-mini")
 }
 
-// MiniModel loads visreft-mini from MiniPath (as mini.Load does: llava.Load
-// sizes the image processor to the checkpoint's tower).
+// MiniModel loads visreft-mini from MiniPath.
 func MiniModel() (*llava.Model, error) {
 	dir := MiniPath()
 	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err != nil {
 		return nil, fmt.Errorf("demo: no visreft-mini at %s (%s names another folder; `go run ./reproduce pretrain-mini` writes one): %w", dir, EnvMiniModel, err)
 	}
+	return LoadMini(dir)
+}
+
+// LoadMini reads a visreft-mini folder with llava.Load (Hugging Face
+// names, as for nanoLLaVA; the image processor sized to the tower) and
+// requires its tokenizer.json.
+func LoadMini(dir string) (*llava.Model, error) {
 	m, err := llava.Load(gocontext.Background(), dir, llava.LoadOptions{})
 	if err != nil {
 		return nil, err
 	}
 	if m.Tokenizer == nil {
-		return nil, fmt.Errorf("demo: %s has no tokenizer.json", dir)
+		return nil, fmt.Errorf("%s has no tokenizer.json", dir)
 	}
 	return m, nil
 }

@@ -1,7 +1,6 @@
 package mini
 
 import (
-	gocontext "context"
 	"fmt"
 	"math"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/visreft/visreft/sdk/demo"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/nn"
 	"github.com/visreft/visreft/sdk/plot"
@@ -131,20 +131,10 @@ func weights(ctx *context.Context, c llava.Config) ([]safetensors.Tensor, error)
 	return ts, nil
 }
 
-// Load reads a visreft-mini folder with llava.Load (Hugging Face names,
-// as for nanoLLaVA) and sizes the image processor to the tower: llava.Load
-// gives every model nanoLLaVA's 384-px processor.
-func Load(dir string) (*llava.Model, error) {
-	m, err := llava.Load(gocontext.Background(), dir, llava.LoadOptions{})
-	if err != nil {
-		return nil, err
-	}
-	if m.Tokenizer == nil {
-		return nil, fmt.Errorf("mini: %s has no %s", dir, TokenizerFile)
-	}
-	m.Images = Images(m.Config)
-	return m, nil
-}
+// Load reads a visreft-mini folder: demo.LoadMini (llava.Load by Hugging
+// Face names, as for nanoLLaVA, with the image processor sized to the
+// tower; the tokenizer required).
+func Load(dir string) (*llava.Model, error) { return demo.LoadMini(dir) }
 
 // Machine describes where a run computed, for the model card.
 type Machine struct {

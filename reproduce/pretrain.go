@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"sort"
@@ -42,7 +43,9 @@ const miniDefaultOut = "testdata/models/visreft-mini"
 //	VISREFT_MINI_EVAL        held-out questions answered at the end (256; -1: none)
 //	VISREFT_MINI_INIT        a visreft-mini folder to continue from (a second stage; none: from scratch)
 //	VISREFT_MINI_LETTERED    share of yes/no questions asked with lettered options (0)
-var miniEnv = []string{"OUT", "STEPS", "BATCH", "LR", "WARMUP", "SEED", "ROWS", "TURNS", "SPEC", "CKPT", "CKPT_EVERY", "EVAL", "INIT", "LETTERED"}
+//	VISREFT_MINI_CAPTIONS    0: no one-sentence descriptions (1: with them)
+//	VISREFT_MINI_TASKS       scene shares of count,relation,depth,distance (equal)
+var miniEnv = []string{"OUT", "STEPS", "BATCH", "LR", "WARMUP", "SEED", "ROWS", "TURNS", "SPEC", "CKPT", "CKPT_EVERY", "EVAL", "INIT", "LETTERED", "CAPTIONS", "TASKS"}
 
 // miniOptions reads the VISREFT_MINI_* settings through getenv; an
 // unknown VISREFT_MINI_ variable or a bad value is an error naming it.
@@ -90,6 +93,27 @@ func miniOptions(getenv func(string) string, environ []string) (mini.Options, er
 			errs = append(errs, fmt.Sprintf("VISREFT_MINI_LETTERED=%q is not a share between 0 and 1", v))
 		}
 		o.Mixture.Lettered = f
+	}
+	switch v := getenv("VISREFT_MINI_CAPTIONS"); v {
+	case "", "1":
+	case "0":
+		o.Mixture.NoCaptions = true
+	default:
+		errs = append(errs, fmt.Sprintf("VISREFT_MINI_CAPTIONS=%q is neither 0 nor 1", v))
+	}
+	if v := getenv("VISREFT_MINI_TASKS"); v != "" {
+		parts := strings.Split(v, ",")
+		if len(parts) != 4 {
+			errs = append(errs, fmt.Sprintf("VISREFT_MINI_TASKS=%q is not four weights (count,relation,depth,distance)", v))
+		} else {
+			for i, s := range parts {
+				f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+				if err != nil || f < 0 || math.IsInf(f, 0) {
+					errs = append(errs, fmt.Sprintf("VISREFT_MINI_TASKS=%q: weight %d (%q) is not a number >= 0", v, i+1, s))
+				}
+				o.Mixture.TaskWeights[i] = f
+			}
+		}
 	}
 	o.Init = getenv("VISREFT_MINI_INIT")
 	switch v := getenv("VISREFT_MINI_SPEC"); v {

@@ -44,13 +44,17 @@ func Card(r *Report) string {
 
 	mo := o.Mixture.withDefaults()
 	p("## Pretraining data\n\nScenes drawn by sdk/cvbench's synthetic generator (the one that makes the CV-Bench-format data), "+
-		"%d scenes, a quarter per task scene type (counting, 2D relation, depth, distance), generator seed %d (mixture seed %d), %d-px images. "+
+		"%d scenes, %s, generator seed %d (mixture seed %d), %d-px images. "+
 		"About each image the model is asked %d free-form question(s) in one conversation, in the paper's template "+
 		"(`<|user|>: <image>\\n{q}\\n<|assistant|>: {a}<|im_end|>`) or, for %.0f %% of the conversations, nanoLLaVA's ChatML: "+
 		"counts (\"How many red circles are there?\" \"3\"), left/right/above/below (\"Is the blue square to the left or to the right of the red circle?\" \"right\"), "+
 		"nearer/farther to the camera and to a reference object (\"Which is nearer to the green cone, the red cube or the blue sphere?\" \"the red cube\"), "+
 		"yes/no questions and one-sentence descriptions. The loss is the causal LM loss on the text after the image: answer tokens weigh 1, question tokens %.2f.\n\n",
-		mo.Rows, SceneSeed(mo.Seed), mo.Seed, mo.ImageSize, mo.Turns, 100*mo.ChatMLShare, mo.QuestionWeight)
+		mo.Rows, taskSharesWords(mo), SceneSeed(mo.Seed), mo.Seed, mo.ImageSize, mo.Turns, 100*mo.ChatMLShare, mo.QuestionWeight)
+	if mo.NoCaptions {
+		p("One-sentence descriptions are left out: each scene shows one fact, and a description restates it in the most tokens " +
+			"(and, in a conversation of several turns, hands the later answers over in words).\n\n")
+	}
 	if mo.Lettered > 0 {
 		p("%.0f %% of the yes/no questions are asked with lettered options on the question's line and answered with the letter "+
 			"(\"Is the red cube in front of the blue sphere? (A) no (B) yes\" \"(B)\"): the answer format of a multiple-choice benchmark, "+
@@ -124,4 +128,14 @@ func tailMean(xs []float64, n int) float64 {
 // newlines shown as \n (a generated answer may hold both).
 func cell(s string) string {
 	return strings.NewReplacer("|", "\\|", "\r", "\\r", "\n", "\\n").Replace(s)
+}
+
+// taskSharesWords says how the mixture's scenes divide among the tasks.
+func taskSharesWords(mo MixtureOptions) string {
+	if mo.TaskWeights == ([4]float64{}) {
+		return "a quarter per task scene type (counting, 2D relation, depth, distance)"
+	}
+	tc, _ := mo.taskCounts()
+	return fmt.Sprintf("weighted %g:%g:%g:%g among the task scene types (counting %d, 2D relation %d, depth %d, distance %d)",
+		mo.TaskWeights[0], mo.TaskWeights[1], mo.TaskWeights[2], mo.TaskWeights[3], tc.Count, tc.Relation, tc.Depth, tc.Distance)
 }

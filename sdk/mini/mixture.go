@@ -3,7 +3,10 @@ package mini
 import (
 	"fmt"
 	"image"
+	"math"
 	"math/rand/v2"
+	"slices"
+	"sort"
 	"sync"
 
 	"github.com/visreft/visreft/sdk/cvbench"
@@ -37,6 +40,15 @@ type MixtureOptions struct {
 	// asks for, taught on questions CV-Bench never asks (yes/no), in a
 	// layout CV-Bench does not use. 0: none (mixture v1).
 	Lettered float64
+	// NoCaptions leaves the one-sentence descriptions out. A scene shows
+	// one fact (a count, a relation, an order); a description restates it
+	// in the most tokens, and in a conversation of several turns it hands
+	// the later answers over in words, so that they need no looking.
+	NoCaptions bool
+	// TaskWeights apportions the scenes among the four tasks (count,
+	// relation, depth, distance, in cvbench's order) in these proportions;
+	// all zero: a quarter each (mixture v1).
+	TaskWeights [4]float64
 }
 
 // Defaults of MixtureOptions.
@@ -113,14 +125,53 @@ func NewMixture(tok *tokenizer.Tokenizer, c llava.Config, o MixtureOptions) (*Mi
 	if v.ImageSize != o.ImageSize {
 		return nil, fmt.Errorf("mini: the mixture's images are %d px, the model's tower takes %d", o.ImageSize, v.ImageSize)
 	}
-	n := (o.Rows + 3) / 4
-	sc, err := cvbench.NewScenes(cvbench.GenerateOptions{Seed: SceneSeed(o.Seed), ImageSize: o.ImageSize,
-		Counts: cvbench.TaskCounts{Count: n, Relation: n, Depth: n, Distance: n}})
+	counts, err := o.taskCounts()
+	if err != nil {
+		return nil, err
+	}
+	sc, err := cvbench.NewScenes(cvbench.GenerateOptions{Seed: SceneSeed(o.Seed), ImageSize: o.ImageSize, Counts: counts})
 	if err != nil {
 		return nil, err
 	}
 	return &Mixture{o: o, scenes: sc, tok: tok, images: Images(c), nImage: v.NumPatches(), cache: map[int]*Item{}}, nil
 }
+
+// taskCounts apportions Rows among the tasks by TaskWeights: a quarter
+// each (rounded up, as mixture v1) when they are all zero, else the
+// largest remainders of the weighted shares.
+func (o MixtureOptions) taskCounts() (cvbench.TaskCounts, error) {
+	w, sum := o.TaskWeights, 0.0
+	for i, x := range w {
+		if x < 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+			return cvbench.TaskCounts{}, fmt.Errorf("mini: task weight %d (%s) is %g; weights are finite and >= 0", i, taskNames[i], x)
+		}
+		sum += x
+	}
+	if sum == 0 {
+		n := (o.Rows + 3) / 4
+		return cvbench.TaskCounts{Count: n, Relation: n, Depth: n, Distance: n}, nil
+	}
+	var n [4]int
+	type rem struct {
+		i int
+		r float64
+	}
+	var rems []rem
+	left := o.Rows
+	for i, x := range w {
+		share := float64(o.Rows) * x / sum
+		n[i] = int(share)
+		left -= n[i]
+		rems = append(rems, rem{i, share - float64(n[i])})
+	}
+	sort.SliceStable(rems, func(a, b int) bool { return rems[a].r > rems[b].r })
+	for k := 0; k < left; k++ {
+		n[rems[k%4].i]++
+	}
+	return cvbench.TaskCounts{Count: n[0], Relation: n[1], Depth: n[2], Distance: n[3]}, nil
+}
+
+var taskNames = [4]string{"count", "relation", "depth", "distance"}
 
 // Options are the mixture's options with defaults filled in.
 func (m *Mixture) Options() MixtureOptions { return m.o }
@@ -159,6 +210,9 @@ func (m *Mixture) Item(i int) (*Item, error) {
 		it.Template = ChatML
 	}
 	qs := Questions(f)
+	if m.o.NoCaptions {
+		qs = slices.DeleteFunc(qs, func(qa QA) bool { return qa.Kind == "caption" })
+	}
 	for _, j := range r.Perm(len(qs))[:min(m.o.Turns, len(qs))] {
 		it.QAs = append(it.QAs, qs[j])
 	}

@@ -288,3 +288,51 @@ func truth(t *testing.T, f cvbench.SceneFacts, q string) bool {
 	t.Fatalf("%q is not one of the scene's questions", q)
 	return false
 }
+
+// TestNoCaptionsAndTaskWeights: NoCaptions asks no description, and
+// TaskWeights 1:1:2:4 divides the scenes in those proportions (largest
+// remainders); zero weights and captions on leave mixture v1's items as
+// they were (a quarter each, descriptions asked). A negative weight is an
+// error naming the task.
+func TestNoCaptionsAndTaskWeights(t *testing.T) {
+	c, tok := tinyConfig(t)
+	count := func(o MixtureOptions) (tasks map[cvbench.Task]int, captions int) {
+		mix, err := NewMixture(tok, c, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tasks = map[cvbench.Task]int{}
+		for i := range mix.Len() {
+			it, err := mix.Item(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tasks[it.Facts.Task]++
+			for _, qa := range it.QAs {
+				if qa.Kind == "caption" {
+					captions++
+				}
+			}
+		}
+		return tasks, captions
+	}
+	v1, caps := count(MixtureOptions{Seed: 1, Rows: 400, Turns: 3})
+	if caps == 0 || v1[cvbench.TaskCount] != 100 || v1[cvbench.TaskDistance] != 100 {
+		t.Fatalf("mixture v1: %d captions, tasks %v; want captions and 100 per task", caps, v1)
+	}
+	w, caps := count(MixtureOptions{Seed: 1, Rows: 403, Turns: 3, NoCaptions: true, TaskWeights: [4]float64{1, 1, 2, 4}})
+	if caps != 0 {
+		t.Errorf("NoCaptions: %d descriptions asked", caps)
+	}
+	// 403 * 1/8 = 50.375, 50.375, 100.75, 201.5: the two rows left go to depth (.75), then distance (.5).
+	want := map[cvbench.Task]int{cvbench.TaskCount: 50, cvbench.TaskRelation: 50, cvbench.TaskDepth: 101, cvbench.TaskDistance: 202}
+	for k, n := range want {
+		if w[k] != n {
+			t.Errorf("TaskWeights 1:1:2:4 of 403: %v scenes %d, want %d (all: %v)", k, w[k], n, w)
+		}
+	}
+	_, err := NewMixture(tok, c, MixtureOptions{Seed: 1, Rows: 8, TaskWeights: [4]float64{1, -1, 1, 1}})
+	if err == nil || !strings.Contains(err.Error(), "relation") {
+		t.Errorf("negative relation weight: err %v, want one naming relation", err)
+	}
+}

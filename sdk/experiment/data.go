@@ -38,6 +38,7 @@ type source struct {
 	steer    llava.Steer
 	nImage   int
 	features *FeatureCache // nil: pixels go through the vision tower every step
+	prefix   *PrefixCache  // non-nil: input 0 is the cached block output instead
 	targets  int           // targetWidth of the samples
 }
 
@@ -80,7 +81,12 @@ func (s *source) Batch(idx []int, rows, seqLen int) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	vision, err := s.visionInput(imgs)
+	var vision *tensors.Tensor
+	if s.prefix != nil {
+		vision, err = s.prefix.batch(imgs, rows, seqLen)
+	} else {
+		vision, err = s.visionInput(imgs)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -79,6 +79,11 @@ type Options struct {
 	Identity map[string]string
 	// SkipEval trains only (benchmarks): the accuracies are NaN.
 	SkipEval bool
+	// Prefix, when set, trains from cached decoder block outputs of
+	// d.Train (see PrefixCache): only for ReFT on decoder block outputs
+	// whose lowest intervened layer is at least Prefix.Layer. Evaluation
+	// runs the whole model as usual.
+	Prefix *PrefixCache
 }
 
 // Result is one method's run.
@@ -119,6 +124,9 @@ type Result struct {
 	// calls that compiled (compilation plus that call's run).
 	EvalCompiles       map[string]int          `json:"eval_compiles"`
 	EvalCompileSeconds float64                 `json:"eval_compile_seconds"`
+	// PrefixLayer is the decoder block whose cached output training
+	// started from (Options.Prefix), or -1: training ran the whole model.
+	PrefixLayer int `json:"prefix_layer"`
 	Synthetic          bool                    `json:"synthetic"`
 	ValResult          *eval.Result            `json:"-"` // the headline protocol's
 	ValResults         map[string]*eval.Result `json:"val_results,omitempty"`
@@ -171,6 +179,13 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 	if err != nil {
 		return nil, err
 	}
+	res.PrefixLayer = -1
+	if opt.Prefix != nil {
+		if err := checkPrefix(opt.Prefix, model.Config, m, src, opt.ComputeDType); err != nil {
+			return nil, err
+		}
+		src.prefix, res.PrefixLayer = opt.Prefix, opt.Prefix.Layer
+	}
 	st, err := m.strategy()
 	if err != nil {
 		return nil, err
@@ -183,7 +198,12 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 		tcfg.CheckpointDir, tcfg.CheckpointEvery = opt.CheckpointDir, max(opt.CheckpointEvery, 1)
 		tcfg.Identity = opt.Identity
 	}
-	tr, err := newTrainer(b, model, steer, opt.ComputeDType, st, src, tcfg)
+	var tr *train.Trainer
+	if opt.Prefix != nil {
+		tr, err = train.NewStaged(b, model.Ctx, prefixStages(model.Config, steer, opt.ComputeDType, opt.Prefix.Layer), st, src, tcfg)
+	} else {
+		tr, err = newTrainer(b, model, steer, opt.ComputeDType, st, src, tcfg)
+	}
 	if err != nil {
 		return nil, err
 	}

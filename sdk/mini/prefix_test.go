@@ -1,0 +1,111 @@
+package mini_test
+
+import (
+	gocontext "context"
+	"io"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/visreft/visreft/sdk/backend"
+	"github.com/visreft/visreft/sdk/eval"
+	. "github.com/visreft/visreft/sdk/experiment"
+)
+
+// TestPrefixCacheSameLosses: LoReFT on visreft-mini's layers 3..7 trained
+// from cached block-3 outputs (the tower, projector and blocks 0..3 run once
+// per example, before training) takes the same steps as the run through
+// the whole model: losses within 1e-6 (f32), the same validation
+// log-probabilities and accuracy. A cache made at block 1 and advanced to
+// block 3 holds the same states; a cache below the lowest intervened
+// layer also trains the same run (blocks 2..3 then run in the graph). A
+// cache above the lowest layer, a LoRA run and other examples are refused.
+func TestPrefixCacheSameLosses(t *testing.T) {
+	newModel := miniModel(t)
+	d := miniData(t, 16, 16)
+	b, err := backend.NewFromConfig(backend.CPUConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := PaperReFT(4, "3-7")
+	m.Train.Progress, m.Train.BatchSize, m.Train.LR = io.Discard, 4, 1e-2
+	opt := withFeatures(t, b, newModel, d, Options{Seed: 1, EvalTrain: -1, EvalModes: []eval.Mode{eval.Likelihood}})
+	whole, err := Run(gocontext.Background(), b, newModel, d, m, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := newModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	po := PrefixOptions{Prompt: d.PromptOptions(), Features: opt.Features}
+	at3, err := NewPrefixCache(b, model, d.Train, 3, po)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at1, err := NewPrefixCache(b, model, d.Train, 1, po)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compare := func(name string, pc *PrefixCache) {
+		o := opt
+		o.Prefix = pc
+		r, err := Run(gocontext.Background(), b, newModel, d, m, o)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if r.PrefixLayer != pc.Layer || len(r.Losses) != len(whole.Losses) || len(r.Losses) == 0 {
+			t.Fatalf("%s: prefix layer %d, %d steps (whole model: %d)", name, r.PrefixLayer, len(r.Losses), len(whole.Losses))
+		}
+		worstLoss := 0.0
+		for i := range r.Losses {
+			worstLoss = math.Max(worstLoss, math.Abs(r.Losses[i]-whole.Losses[i]))
+		}
+		worstLP := 0.0
+		for i, p := range whole.ValResult.Predictions {
+			for c, lp := range p.LogProbs {
+				worstLP = math.Max(worstLP, math.Abs(lp-r.ValResult.Predictions[i].LogProbs[c]))
+			}
+		}
+		t.Logf("%s: %d steps, loss %.5f -> %.5f; losses differ by at most %.2g, val log-probs by %.2g; val accuracy %.1f %% vs %.1f %%",
+			name, len(r.Losses), r.Losses[0], r.Losses[len(r.Losses)-1], worstLoss, worstLP, r.ValAccuracy, whole.ValAccuracy)
+		if worstLoss > 1e-6 {
+			t.Errorf("%s: training losses differ from the whole model's by %.3g (tolerance 1e-6)", name, worstLoss)
+		}
+		if worstLP > 1e-5 || r.ValAccuracy != whole.ValAccuracy {
+			t.Errorf("%s: val log-probs differ by %.3g (tolerance 1e-5), accuracy %.2f vs %.2f", name, worstLP, r.ValAccuracy, whole.ValAccuracy)
+		}
+	}
+	compare("cache at block 3", at3)
+	compare("cache at block 1", at1)
+	if err := at1.Advance(b, model, d.Train, 3, po); err != nil {
+		t.Fatal(err)
+	}
+	if diff := MaxPrefixDiff(at1, at3); at1.Layer != 3 || at1.Blocks != 4 || diff > 1e-6 {
+		t.Errorf("advanced 1 -> 3: layer %d, %d blocks run, states differ from a fresh block-3 cache by %.3g (tolerance 1e-6)", at1.Layer, at1.Blocks, diff)
+	}
+
+	for _, c := range []struct {
+		name string
+		m    Method
+		pc   *PrefixCache
+		want string
+	}{
+		{"cache above the lowest layer", PaperReFT(4, "2-7"), at3, "layer 2 below it"},
+		{"LoRA", PaperLoRA(), at3, "needs ReFT"},
+	} {
+		o := opt
+		o.Prefix = c.pc
+		c.m.Train.Progress = io.Discard
+		if _, err := Run(gocontext.Background(), b, newModel, d, c.m, o); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err %v, want one saying %q", c.name, err, c.want)
+		}
+	}
+	other := d
+	other.Train = d.Val
+	o := opt
+	o.Prefix, o.Features = at3, opt.ValFeatures
+	if _, err := Run(gocontext.Background(), b, newModel, other, m, o); err == nil || !strings.Contains(err.Error(), "other examples") {
+		t.Errorf("cache of other examples: err %v", err)
+	}
+}

@@ -122,14 +122,14 @@ type Result struct {
 	// ("likelihood", "prefill", "decode"): at most one per shape bucket and
 	// phase over the whole run. EvalCompileSeconds is the wall time of the
 	// calls that compiled (compilation plus that call's run).
-	EvalCompiles       map[string]int          `json:"eval_compiles"`
-	EvalCompileSeconds float64                 `json:"eval_compile_seconds"`
+	EvalCompiles       map[string]int `json:"eval_compiles"`
+	EvalCompileSeconds float64        `json:"eval_compile_seconds"`
 	// PrefixLayer is the decoder block whose cached output training
 	// started from (Options.Prefix), or -1: training ran the whole model.
-	PrefixLayer int `json:"prefix_layer"`
-	Synthetic          bool                    `json:"synthetic"`
-	ValResult          *eval.Result            `json:"-"` // the headline protocol's
-	ValResults         map[string]*eval.Result `json:"val_results,omitempty"`
+	PrefixLayer int                     `json:"prefix_layer"`
+	Synthetic   bool                    `json:"synthetic"`
+	ValResult   *eval.Result            `json:"-"` // the headline protocol's
+	ValResults  map[string]*eval.Result `json:"val_results,omitempty"`
 	// Model and Steer are the trained model, to generate with or save.
 	Model *llava.Model `json:"-"`
 	Steer llava.Steer  `json:"-"`

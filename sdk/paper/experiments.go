@@ -99,23 +99,29 @@ type SweepRow struct {
 }
 
 func (s *Setup) sweep(xs []int, method func(int) experiment.Method, progress func(SweepRow)) ([]SweepRow, []plot.SweepPoint, error) {
-	var rows []SweepRow
-	var pts []plot.SweepPoint
-	for _, x := range xs {
-		r, err := s.Run(method(x))
+	done := make([]*experiment.Result, len(xs))
+	for _, i := range s.visitOrder(xs) {
+		r, err := s.Run(method(xs[i]))
 		if s.missing(err) {
 			continue
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("at %d: %w", x, err)
+			return nil, nil, fmt.Errorf("at %d: %w", xs[i], err)
 		}
 		release(r)
-		row := SweepRow{x, r}
 		if progress != nil {
-			progress(row)
+			progress(SweepRow{xs[i], r})
 		}
-		rows = append(rows, row)
-		pts = append(pts, plot.SweepPoint{X: float64(x), Train: r.TrainAccuracy, Val: r.ValAccuracy})
+		done[i] = r
+	}
+	var rows []SweepRow
+	var pts []plot.SweepPoint
+	for i, r := range done { // in the sweep's order, whatever the visiting order
+		if r == nil {
+			continue
+		}
+		rows = append(rows, SweepRow{xs[i], r})
+		pts = append(pts, plot.SweepPoint{X: float64(xs[i]), Train: r.TrainAccuracy, Val: r.ValAccuracy})
 	}
 	if len(rows) == 0 {
 		return nil, nil, s.noRuns("sweep")

@@ -75,7 +75,15 @@ type Setup struct {
 	Shard             Shard
 	NoTrain           bool
 	Missing           []string
+	// PrefixCache makes ReFT runs on decoder block outputs train from a
+	// shared frozen-prefix cache (experiment.PrefixCache; same numbers,
+	// less compute); PrefixBlocks counts the decoder blocks the caches have
+	// run per training example so far, all caches together. On unless VISREFT_PREFIX_CACHE=0.
+	PrefixCache       bool
+	PrefixBlocks      int
 	features, valFeat *experiment.FeatureCache
+	prefix            *experiment.PrefixCache
+	baseConfig        llava.Config
 	tune              func(*experiment.Method)
 }
 
@@ -189,7 +197,10 @@ func NewSetup(preset string, quick bool) (*Setup, error) {
 		return nil, err
 	}
 	done()
-	s.NumLayers, s.TorchDType = m.Config.NumHiddenLayers, m.Config.TorchDType
+	s.NumLayers, s.TorchDType, s.baseConfig = m.Config.NumHiddenLayers, m.Config.TorchDType, m.Config
+	if s.PrefixCache, err = PrefixCacheFromEnv(); err != nil {
+		return nil, err
+	}
 	if s.ComputeDType, s.DTypeReason, err = computeDType(choice.GPU, s.TorchDType); err != nil {
 		return nil, err
 	}
@@ -306,6 +317,9 @@ func (s *Setup) Run(m experiment.Method) (*experiment.Result, error) {
 			return nil, err
 		}
 		opt.Features, opt.ValFeatures = s.features, s.valFeat
+		if opt.Prefix, err = s.prefixFor(m); err != nil {
+			return nil, err
+		}
 	}
 	r, err := experiment.Run(gocontext.Background(), s.Backend, s.NewModel, s.Data, m, opt)
 	if err != nil {
@@ -387,7 +401,7 @@ func (s *Setup) RecordConfig() map[string]any {
 	return map[string]any{"data": s.DataInfo(), "template": experiment.TemplateName(s.Data.PromptOptions()),
 		"compute_dtype": experiment.DTypeName(s.ComputeDType), "compute_dtype_reason": s.DTypeReason,
 		"protocols": modes, "chance_accuracy": experiment.ChanceAccuracy(s.Data.Val),
-		"choices": PaperSilentChoices}
+		"choices": PaperSilentChoices, "prefix_cache": s.PrefixCache}
 }
 
 // PaperSilentChoices are the settings the paper does not state, each with

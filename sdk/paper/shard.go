@@ -10,6 +10,7 @@ import (
 
 	"github.com/visreft/visreft/sdk/experiment"
 	"github.com/visreft/visreft/sdk/fsutil"
+	"github.com/visreft/visreft/sdk/models/llava"
 )
 
 // Shard is one part of a sweep spread over processes (a Slurm job array,
@@ -132,8 +133,13 @@ func release(r *experiment.Result) {
 	if r == nil || r.Model == nil {
 		return
 	}
-	for v := range r.Model.Ctx.IterVariables() {
+	releaseModel(r.Model)
+	r.Model, r.Steer = nil, nil
+}
+
+// releaseModel frees m's variables (host and device buffers).
+func releaseModel(m *llava.Model) {
+	for v := range m.Ctx.IterVariables() {
 		v.Finalize()
 	}
-	r.Model, r.Steer = nil, nil
 }

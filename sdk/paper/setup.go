@@ -71,10 +71,10 @@ type Setup struct {
 	// in Missing.
 	// OnStep, if set, sees every optimizer step of every run the setup
 	// trains, with the run's key (e.g. to draw live loss curves).
-	OnStep            func(runKey string, info train.StepInfo)
-	Shard             Shard
-	NoTrain           bool
-	Missing           []string
+	OnStep  func(runKey string, info train.StepInfo)
+	Shard   Shard
+	NoTrain bool
+	Missing []string
 	// PrefixCache makes ReFT runs on decoder block outputs train from a
 	// shared frozen-prefix cache (experiment.PrefixCache; same numbers,
 	// less compute); PrefixBlocks counts the decoder blocks the caches have

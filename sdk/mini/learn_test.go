@@ -20,7 +20,7 @@ import (
 // the image and have two choices (2D relation, depth, distance: chance is
 // 50 %), split as the preset splits it: nTrain training and nVal held-out
 // validation examples.
-func miniData(t *testing.T, nTrain, nVal int) Data {
+func miniData(t testing.TB, nTrain, nVal int) Data {
 	t.Helper()
 	ds, err := demo.DataOf(demo.PresetDataOptions)
 	if err != nil {
@@ -42,7 +42,7 @@ func miniData(t *testing.T, nTrain, nVal int) Data {
 	return Data{Train: two(train, nTrain), Val: two(val, nVal), Prompt: cvbench.PromptOptions{Format: cvbench.PromptPaper}}
 }
 
-func miniModel(t *testing.T) func() (*llava.Model, error) {
+func miniModel(t testing.TB) func() (*llava.Model, error) {
 	t.Helper()
 	if _, err := demo.MiniModel(); err != nil {
 		t.Fatalf("visreft-mini is part of the checkout: %v", err)

@@ -104,8 +104,8 @@ func TestTruncateLoReFT(t *testing.T) {
 			r := matrixOf(rsrc[rows.Scope()])
 			for range 300 {
 				q := householderRows(randomOrthoVectors(rng, 4, 2), 4, 2) // [2][4]: a random 2-dim subspace of R's rows
-				basis := matMul(q, r)                                      // [2][d], orthonormal
-				proj := matMul(transpose(basis), matMul(basis, m))         // P M
+				basis := matMul(q, r)                                     // [2][d], orthonormal
+				proj := matMul(transpose(basis), matMul(basis, m))        // P M
 				if frob2(proj) > kept*(1+1e-9) {
 					t.Fatalf("layer %d: a random subspace keeps %.6g of the edit, the truncation %.6g", it.Layer, frob2(proj), kept)
 				}

@@ -41,7 +41,7 @@ func (s *Setup) prefixFor(m experiment.Method) (*experiment.PrefixCache, error) 
 	if err != nil {
 		return nil, err
 	}
-	defer releaseModel(model)
+	defer experiment.ReleaseModel(model)
 	o := experiment.PrefixOptions{Prompt: s.Data.PromptOptions(), Features: s.features, DType: s.ComputeDType, Progress: s.Progress}
 	switch {
 	case s.prefix != nil && s.prefix.Layer < low:

@@ -10,7 +10,6 @@ import (
 
 	"github.com/visreft/visreft/sdk/experiment"
 	"github.com/visreft/visreft/sdk/fsutil"
-	"github.com/visreft/visreft/sdk/models/llava"
 )
 
 // Shard is one part of a sweep spread over processes (a Slurm job array,
@@ -133,13 +132,6 @@ func release(r *experiment.Result) {
 	if r == nil || r.Model == nil {
 		return
 	}
-	releaseModel(r.Model)
+	experiment.ReleaseModel(r.Model)
 	r.Model, r.Steer = nil, nil
-}
-
-// releaseModel frees m's variables (host and device buffers).
-func releaseModel(m *llava.Model) {
-	for v := range m.Ctx.IterVariables() {
-		v.Finalize()
-	}
 }

@@ -1,0 +1,352 @@
+package experiment
+
+import (
+	gocontext "context"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/visreft/visreft/sdk/eval"
+	"github.com/visreft/visreft/sdk/models/llava"
+	"github.com/visreft/visreft/sdk/reft"
+)
+
+// Candidate is one configuration site selection ranks: the paper's LoReFT
+// (start/middle/end of the prompt, shared weights) of rank Rank on decoder
+// layers Lowest..top, the two axes of Figures 4 and 5.
+type Candidate struct {
+	Lowest int `json:"lowest"`
+	Rank   int `json:"rank"`
+}
+
+// Method is the candidate's run on a decoder of numLayers layers.
+func (c Candidate) Method(numLayers int) Method {
+	return PaperReFT(c.Rank, fmt.Sprintf("%d-%d", c.Lowest, numLayers-1))
+}
+
+func (c Candidate) String() string { return fmt.Sprintf("layers %d.. rank %d", c.Lowest, c.Rank) }
+
+// Scored is a candidate with a strategy's score for it.
+type Scored struct {
+	Candidate
+	// Score is the validation accuracy (percent, the scoring protocol) the
+	// strategy measured: after training on Examples examples (halving) or
+	// of the truncated all-layer intervention (one-shot).
+	Score    float64 `json:"score"`
+	Examples int     `json:"examples"` // training examples behind the score
+	Round    int     `json:"round"`    // halving: the last round it took part in
+}
+
+func (s Scored) String() string {
+	return fmt.Sprintf("%s: %.1f %% (%d examples)", s.Candidate, s.Score, s.Examples)
+}
+
+// Selection is a strategy's ranked answer and what it cost.
+type Selection struct {
+	Strategy string   `json:"strategy"`
+	Ranked   []Scored `json:"ranked"` // best first
+	// TrainExamples are the training examples processed, every candidate's
+	// and round's together; SweepExamples what training every candidate on
+	// all of the data once costs (the full sweep), for comparison.
+	TrainExamples int64   `json:"train_examples"`
+	SweepExamples int64   `json:"sweep_examples"`
+	EvalExamples  int64   `json:"eval_examples"` // validation examples scored
+	Seconds       float64 `json:"seconds"`
+	Protocol      string  `json:"protocol"`
+	Notes         string  `json:"notes"`
+}
+
+// CostShare is TrainExamples as a share of the full sweep's (0..1).
+func (s *Selection) CostShare() float64 { return float64(s.TrainExamples) / float64(s.SweepExamples) }
+
+// SelectOptions tune the strategies.
+type SelectOptions struct {
+	Candidates []Candidate
+	// Run are the runs' options: Features and ValFeatures (cached image
+	// features), ComputeDType, Seed; EvalModes[0] is the scoring protocol
+	// (default generation). Prefix is ignored: the strategies make their own.
+	Run Options
+	// Tune adjusts every run's method (batch size, learning rate) as the
+	// sweep it stands in for does.
+	Tune func(*Method)
+	// Budget is the share of the full sweep's training examples a strategy
+	// may spend (default 0.2).
+	Budget float64
+	// Eta is successive halving's factor: each round keeps 1/Eta of the
+	// candidates and gives them Eta times the data (default 2).
+	Eta int
+	// PrefixCache trains each candidate from a shared frozen-prefix cache.
+	PrefixCache bool
+	Progress    io.Writer
+}
+
+func (o SelectOptions) withDefaults() SelectOptions {
+	if o.Budget <= 0 {
+		o.Budget = 0.2
+	}
+	if o.Eta < 2 {
+		o.Eta = 2
+	}
+	if len(o.Run.EvalModes) == 0 {
+		o.Run.EvalModes = []eval.Mode{eval.Generate}
+	}
+	o.Run.EvalModes, o.Run.EvalTrain, o.Run.Prefix = o.Run.EvalModes[:1], -1, nil
+	return o
+}
+
+// SelectHalving ranks candidates by successive halving: every candidate
+// trains (one run, from scratch) on the first n0 training examples and is
+// scored on the validation split; the best 1/Eta go on to Eta times the
+// data, until one is left. n0 is the most the budget allows. The ranking
+// puts later rounds first, each round by score.
+func SelectHalving(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Model, error), d Data, o SelectOptions) (*Selection, error) {
+	o = o.withDefaults()
+	start := time.Now()
+	sel, numLayers, err := newSelection("halving", newModel, d, o)
+	if err != nil {
+		return nil, err
+	}
+	// Round sizes: c_0 = len(candidates), c_{r+1} = ceil(c_r / Eta) until 1;
+	// round r trains c_r candidates on n0·Eta^r examples.
+	var counts []int
+	for c := len(o.Candidates); ; c = (c + o.Eta - 1) / o.Eta {
+		counts = append(counts, c)
+		if c == 1 {
+			break
+		}
+	}
+	if len(counts) > 1 {
+		counts = counts[:len(counts)-1] // the last round's winner needs no run
+	}
+	weight := 0.0
+	for r, c := range counts {
+		weight += float64(c) * math.Pow(float64(o.Eta), float64(r))
+	}
+	n0 := o.Budget * float64(sel.SweepExamples) / epochsOf(o, numLayers) / weight
+	alive := append([]Candidate(nil), o.Candidates...)
+	var out []Scored
+	for r := range counts {
+		n := min(len(d.Train), max(1, int(n0*math.Pow(float64(o.Eta), float64(r)))))
+		sub := d
+		sub.Train = d.Train[:n]
+		scored, err := sel.score(cctx, b, newModel, sub, alive, r, o, numLayers)
+		if err != nil {
+			return nil, err
+		}
+		keep := (len(alive) + o.Eta - 1) / o.Eta
+		if r == len(counts)-1 {
+			keep = 1
+		}
+		// Eliminated now: below every later survivor, above earlier eliminations.
+		out = append(append([]Scored(nil), scored[keep:]...), out...)
+		alive = alive[:0]
+		for _, s := range scored[:keep] {
+			alive = append(alive, s.Candidate)
+		}
+		if r == len(counts)-1 {
+			out = append(append([]Scored(nil), scored[:keep]...), out...)
+		}
+	}
+	sel.Ranked, sel.Seconds = out, time.Since(start).Seconds()
+	sel.Notes = fmt.Sprintf("successive halving, eta %d, rounds of %v candidates on %d.. training examples", o.Eta, counts, max(1, int(n0)))
+	return sel, nil
+}
+
+// SelectOneShot trains one LoReFT on every candidate's layers at the
+// largest rank (the lowest candidate layer up, max rank), on as much of
+// the training data as the budget allows, then scores each candidate
+// without training it: the trained set truncated to the candidate's
+// layers and rank (reft.Truncate) and evaluated on the validation split.
+func SelectOneShot(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Model, error), d Data, o SelectOptions) (*Selection, error) {
+	o = o.withDefaults()
+	start := time.Now()
+	sel, numLayers, err := newSelection("one-shot", newModel, d, o)
+	if err != nil {
+		return nil, err
+	}
+	super := Candidate{Lowest: numLayers, Rank: 0}
+	for _, c := range o.Candidates {
+		super.Lowest, super.Rank = min(super.Lowest, c.Lowest), max(super.Rank, c.Rank)
+	}
+	n := min(len(d.Train), max(1, int(o.Budget*float64(sel.SweepExamples)/epochsOf(o, numLayers))))
+	sub := d
+	sub.Train = d.Train[:n]
+	m := sel.method(super, o, numLayers)
+	m.Train.Progress = o.Progress
+	ro := o.Run
+	ro.SkipEval = true
+	if o.PrefixCache {
+		if ro.Prefix, err = sel.prefix(b, newModel, sub, super.Lowest, o); err != nil {
+			return nil, err
+		}
+	}
+	trained, err := Run(cctx, b, newModel, sub, m, ro)
+	if err != nil {
+		return nil, err
+	}
+	defer ReleaseModel(trained.Model)
+	sel.TrainExamples += int64(n) * int64(m.Train.Epochs)
+	src := trained.Steer.(*ReFTSteer).Decoder
+	for _, c := range o.Candidates {
+		model, err := newModel()
+		if err != nil {
+			return nil, err
+		}
+		cm := sel.method(c, o, numLayers)
+		steer, err := prepare(b, model, cm, o.Run.Seed)
+		if err != nil {
+			return nil, err
+		}
+		rs := steer.(*ReFTSteer)
+		if err := reft.Truncate(b, trained.Model.Ctx.In(reftScope), src, model.Ctx.In(reftScope), rs.Decoder); err != nil {
+			return nil, err
+		}
+		acc, err := sel.evaluate(b, model, rs, d, o, c)
+		ReleaseModel(model)
+		if err != nil {
+			return nil, err
+		}
+		sel.Ranked = append(sel.Ranked, Scored{Candidate: c, Score: acc, Examples: n})
+	}
+	sortScored(sel.Ranked)
+	sel.Seconds = time.Since(start).Seconds()
+	sel.Notes = fmt.Sprintf("one LoReFT on %s trained on %d training examples, truncated to each candidate", super, n)
+	return sel, nil
+}
+
+// newSelection starts a Selection: the full sweep's cost and the decoder depth.
+func newSelection(strategy string, newModel func() (*llava.Model, error), d Data, o SelectOptions) (*Selection, int, error) {
+	if len(o.Candidates) == 0 {
+		return nil, 0, fmt.Errorf("experiment: select: no candidates")
+	}
+	model, err := newModel()
+	if err != nil {
+		return nil, 0, err
+	}
+	numLayers := model.Config.NumHiddenLayers
+	ReleaseModel(model)
+	for _, c := range o.Candidates {
+		if c.Lowest < 0 || c.Lowest >= numLayers || c.Rank < 1 {
+			return nil, 0, fmt.Errorf("experiment: select: candidate %s outside layers 0..%d, ranks >= 1", c, numLayers-1)
+		}
+	}
+	sel := &Selection{Strategy: strategy, Protocol: o.Run.EvalModes[0].String()}
+	sel.SweepExamples = int64(len(o.Candidates)) * int64(len(d.Train)) * int64(epochsOf(o, numLayers))
+	return sel, numLayers, nil
+}
+
+// epochsOf is the candidates' epochs (the method's, after Tune).
+func epochsOf(o SelectOptions, numLayers int) float64 {
+	m := o.Candidates[0].Method(numLayers)
+	if o.Tune != nil {
+		o.Tune(&m)
+	}
+	return float64(max(1, m.Train.Epochs))
+}
+
+func (sel *Selection) method(c Candidate, o SelectOptions, numLayers int) Method {
+	m := c.Method(numLayers)
+	if o.Tune != nil {
+		o.Tune(&m)
+	}
+	return m
+}
+
+// score trains and scores candidates cs on d (one round), best first.
+func (sel *Selection) score(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Model, error), d Data, cs []Candidate, round int, o SelectOptions, numLayers int) ([]Scored, error) {
+	order := append([]Candidate(nil), cs...)
+	sort.SliceStable(order, func(i, j int) bool { return order[i].Lowest < order[j].Lowest }) // the prefix cache only moves up
+	var pc *PrefixCache
+	var out []Scored
+	for _, c := range order {
+		m := sel.method(c, o, numLayers)
+		m.Train.Progress = o.Progress
+		ro := o.Run
+		if o.PrefixCache {
+			var err error
+			if pc == nil {
+				pc, err = sel.prefix(b, newModel, d, c.Lowest, o)
+			} else if pc.Layer < c.Lowest {
+				err = sel.advance(b, newModel, d, pc, c.Lowest, o)
+			}
+			if err != nil {
+				return nil, err
+			}
+			ro.Prefix = pc
+		}
+		r, err := Run(cctx, b, newModel, d, m, ro)
+		if err != nil {
+			return nil, fmt.Errorf("select %s: %w", c, err)
+		}
+		ReleaseModel(r.Model)
+		sel.TrainExamples += int64(len(d.Train)) * int64(m.Train.Epochs)
+		sel.EvalExamples += int64(len(d.Val))
+		out = append(out, Scored{Candidate: c, Score: r.ValAccuracy, Examples: len(d.Train), Round: round})
+	}
+	sortScored(out)
+	return out, nil
+}
+
+func (sel *Selection) prefix(b backends.Backend, newModel func() (*llava.Model, error), d Data, layer int, o SelectOptions) (*PrefixCache, error) {
+	model, err := newModel()
+	if err != nil {
+		return nil, err
+	}
+	defer ReleaseModel(model)
+	return NewPrefixCache(b, model, d.Train, layer, PrefixOptions{Prompt: d.PromptOptions(), Features: o.Run.Features, DType: o.Run.ComputeDType})
+}
+
+func (sel *Selection) advance(b backends.Backend, newModel func() (*llava.Model, error), d Data, pc *PrefixCache, layer int, o SelectOptions) error {
+	model, err := newModel()
+	if err != nil {
+		return err
+	}
+	defer ReleaseModel(model)
+	return pc.Advance(b, model, d.Train, layer, PrefixOptions{Prompt: d.PromptOptions(), DType: o.Run.ComputeDType})
+}
+
+// evaluate scores a prepared model and steer on d.Val by the scoring protocol.
+func (sel *Selection) evaluate(b backends.Backend, model *llava.Model, steer llava.Steer, d Data, o SelectOptions, c Candidate) (float64, error) {
+	ev := eval.NewEvaluator(b, model, eval.Options{Prompt: d.PromptOptions(), BatchSize: o.Run.EvalBatch, Steer: steer,
+		DType: o.Run.ComputeDType, MaxNewTokens: max(o.Run.EvalMaxNewTokens, 5)})
+	defer ev.Close()
+	var vf eval.Features
+	if o.Run.ValFeatures != nil {
+		vf = o.Run.ValFeatures
+	}
+	res, err := ev.Evaluate(d.Val, o.Run.EvalModes[0], vf)
+	if err != nil {
+		return 0, fmt.Errorf("select %s: %w", c, err)
+	}
+	sel.EvalExamples += int64(len(d.Val))
+	return res.Summary()["accuracy"], nil
+}
+
+// sortScored orders by score, ties by fewer trainable parameters (higher
+// lowest layer, then lower rank).
+func sortScored(xs []Scored) {
+	sort.SliceStable(xs, func(i, j int) bool {
+		a, b := xs[i], xs[j]
+		switch {
+		case a.Score != b.Score:
+			return a.Score > b.Score
+		case a.Lowest != b.Lowest:
+			return a.Lowest > b.Lowest
+		}
+		return a.Rank < b.Rank
+	})
+}
+
+// ReleaseModel frees a model's variables, host and device buffers (nil:
+// nothing): sweeps keep numbers, not models.
+func ReleaseModel(m *llava.Model) {
+	if m == nil {
+		return
+	}
+	for v := range m.Ctx.IterVariables() {
+		v.Finalize()
+	}
+}

@@ -1,0 +1,75 @@
+package mini_test
+
+import (
+	gocontext "context"
+	"io"
+	"testing"
+
+	"github.com/visreft/visreft/sdk/backend"
+	"github.com/visreft/visreft/sdk/eval"
+	. "github.com/visreft/visreft/sdk/experiment"
+)
+
+// TestSelectStrategiesOnMini: both strategies rank every candidate once
+// and spend at most their budget. Successive halving over 3 candidates at
+// budget 0.5 trains 3 on n0 and 2 on 2·n0 examples. The one-shot strategy
+// trains one LoReFT on the candidates' union (layers 0.., rank 4); its
+// score for that same configuration is the trained intervention's own
+// validation accuracy, which an ordinary run of it reaches (truncation
+// to the same sites and rank changes nothing end to end).
+func TestSelectStrategiesOnMini(t *testing.T) {
+	newModel := miniModel(t)
+	d := miniData(t, 24, 12)
+	b, err := backend.NewFromConfig(backend.CPUConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cands := []Candidate{{Lowest: 6, Rank: 1}, {Lowest: 4, Rank: 2}, {Lowest: 0, Rank: 4}}
+	tune := func(m *Method) { m.Train.BatchSize, m.Train.LR = 4, 1e-2 }
+	o := SelectOptions{Candidates: cands, Tune: tune, Budget: 0.5, PrefixCache: true, Progress: io.Discard,
+		Run: withFeatures(t, b, newModel, d, Options{Seed: 1, EvalModes: []eval.Mode{eval.Likelihood}})}
+	check := func(sel *Selection) {
+		t.Helper()
+		seen := map[Candidate]bool{}
+		for _, s := range sel.Ranked {
+			seen[s.Candidate] = true
+		}
+		if len(sel.Ranked) != len(cands) || len(seen) != len(cands) {
+			t.Errorf("%s: ranked %v, want each of %v once", sel.Strategy, sel.Ranked, cands)
+		}
+		if sel.SweepExamples != 3*24 || sel.CostShare() > 0.5 || sel.TrainExamples == 0 {
+			t.Errorf("%s: %d training examples of a %d-example sweep (budget 0.5)", sel.Strategy, sel.TrainExamples, sel.SweepExamples)
+		}
+		t.Logf("%s: %v; cost %d examples (%.0f %% of the sweep), %d scored; %s", sel.Strategy, sel.Ranked,
+			sel.TrainExamples, 100*sel.CostShare(), sel.EvalExamples, sel.Notes)
+	}
+	halving, err := SelectHalving(gocontext.Background(), b, newModel, d, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(halving)
+	// 36 examples for rounds weighing 3 + 2·2 = 7: n0 = 36/7 = 5.14, rounds of 5 and 10.
+	if halving.TrainExamples != 3*5+2*10 || halving.Ranked[0].Round != 1 || halving.Ranked[2].Round != 0 || halving.Ranked[0].Examples != 10 {
+		t.Errorf("halving rounds: %d examples, ranked %+v", halving.TrainExamples, halving.Ranked)
+	}
+	one, err := SelectOneShot(gocontext.Background(), b, newModel, d, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(one)
+	if one.TrainExamples != 24 {
+		t.Errorf("one-shot trained on %d examples, want all 24 (budget 36)", one.TrainExamples)
+	}
+	m := cands[2].Method(8)
+	tune(&m)
+	m.Train.Progress = io.Discard
+	direct, err := Run(gocontext.Background(), b, newModel, d, m, o.Run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range one.Ranked {
+		if s.Candidate == cands[2] && s.Score != direct.ValAccuracy {
+			t.Errorf("one-shot's score of the trained configuration itself %.2f %%, the run's own %.2f %%", s.Score, direct.ValAccuracy)
+		}
+	}
+}

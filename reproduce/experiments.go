@@ -16,6 +16,9 @@ func init() {
 		plan: "answer one depth question with the base model and the ReFT model; render the image with both answers"})
 	register(&command{name: "bench", summary: "training speed and memory of ReFT, LoRA and full fine-tuning", run: runBench,
 		plan: "examples/s, peak memory and MFU per method on CV-Bench-shaped inputs (729 image + ~60 text tokens)"})
+	register(&command{name: "select", summary: "where to intervene without a full sweep: site and rank selection against Figures 4 and 5", run: runSelect,
+		plan: "rank the Figure 4 + Figure 5 configurations by successive halving and by one trained all-layer LoReFT truncated to each, " +
+			"at 5, 10 and 20 % of the full sweep's training examples; compare each first choice's validation accuracy with the sweep's best"})
 	register(&command{name: "figures", summary: "draw every table and figure from the runs stored so far; train nothing", run: runFigures,
 		plan: "read results/<preset>/<model>/<data>/runs/*.json (from this process, earlier ones or the shards of -shard i/n) and draw params, methods, rank, layers and example, naming the runs still missing"})
 	register(&command{name: "all", summary: "params, methods, rank, layers and example in turn", run: runAll,

@@ -162,6 +162,46 @@ func runSweep(opts options, name string, sweep func(*paper.Setup, func(paper.Swe
 	return saveFigure(opts, name, fig)
 }
 
+func runSelect(opts options) error {
+	s, rec, opts, ok, err := begin("select", opts)
+	if !ok || err != nil {
+		return err
+	}
+	rows, fig, err := s.Select(paper.Strategies, paper.DefaultBudgets, func(r paper.SelectRow) {
+		fmt.Printf("select %s at %.0f %%: chose %s (%.1f %%; the sweep's best %s %.1f %%) for %.1f %% of the sweep's training\n",
+			r.Strategy, 100*r.Budget, r.Chosen, r.ChosenVal, r.Best, r.BestVal, r.Cost)
+	})
+	if err != nil {
+		return notHereYet(err, "select", s)
+	}
+	var cells [][]string
+	for _, r := range rows {
+		cells = append(cells, []string{r.Strategy, fmt.Sprintf("%.0f %%", 100*r.Budget), fmt.Sprintf("%.1f %%", r.Cost), r.Chosen.String(),
+			f1(r.ChosenVal), r.Best.String(), f1(r.BestVal), fmt.Sprintf("%+.1f", -r.Gap), fmt.Sprintf("%.0f", r.Selection.Seconds)})
+	}
+	title := "Site selection vs the full Figure 4 + 5 sweep, validation accuracy (%), " + s.ProtocolNote()
+	if s.Synthetic {
+		title += " [" + s.Provenance + "]"
+	}
+	notebook.Table(title, []string{"strategy", "budget", "cost", "chosen", "its accuracy", "sweep's best", "best's accuracy", "difference", "seconds"}, cells)
+	rec.Config, rec.Results = s.RecordConfig(), rows
+	if err := rec.save(opts); err != nil {
+		return err
+	}
+	if err := writeCSV(filepath.Join(opts.results, "select.csv"),
+		[]string{"strategy", "budget", "cost_percent", "chosen_lowest", "chosen_rank", "chosen_val_accuracy", "best_lowest", "best_rank", "best_val_accuracy", "train_examples", "eval_examples", "seconds"},
+		func(w *csv.Writer) {
+			for _, r := range rows {
+				w.Write([]string{r.Strategy, f(r.Budget), f(r.Cost), fmt.Sprint(r.Chosen.Lowest), fmt.Sprint(r.Chosen.Rank), f(r.ChosenVal),
+					fmt.Sprint(r.Best.Lowest), fmt.Sprint(r.Best.Rank), f(r.BestVal), fmt.Sprint(r.Selection.TrainExamples),
+					fmt.Sprint(r.Selection.EvalExamples), f(r.Selection.Seconds)})
+			}
+		}); err != nil {
+		return err
+	}
+	return saveFigure(opts, "select", fig)
+}
+
 func runRank(opts options) error { return runSweep(opts, "rank", (*paper.Setup).RankSweep) }
 
 func runLayers(opts options) error { return runSweep(opts, "layers", (*paper.Setup).LayerSweep) }

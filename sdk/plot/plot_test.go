@@ -534,3 +534,24 @@ func TestPaperSweepValues(t *testing.T) {
 		t.Errorf("PaperLayers = %d", PaperLayers)
 	}
 }
+
+func TestSelectionFigure(t *testing.T) {
+	f, err := Selection([]SelectionSeries{
+		{Strategy: "halving", Cost: []float64{5, 10, 20}, Accuracy: []float64{61, 64, 66}},
+		{Strategy: "one-shot", Cost: []float64{4, 7, 14}, Accuracy: []float64{58, math.NaN(), 65}},
+	}, 66.5, Options{Note: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := parseSVG(t, f.SVG())
+	d.mustHave(t, "halving", "one-shot", "full sweep's best (66.5 %)", "1 point below it", "demo")
+	if got := d.fills(seriesColor(0)); got != 3+1 {
+		t.Errorf("halving markers = %d, want 4", got)
+	}
+	if got := d.fills(seriesColor(1)); got != 2+1 {
+		t.Errorf("one-shot markers = %d (a NaN is not drawn), want 3", got)
+	}
+	if _, err := Selection(nil, 1, Options{}); err == nil {
+		t.Error("no series: no error")
+	}
+}

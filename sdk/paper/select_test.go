@@ -1,0 +1,42 @@
+package paper
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+// TestSelectAgainstTheSweep: Select runs each strategy over the sweep's
+// candidates (Figure 4's ranks on all layers, Figure 5's lowest layers at
+// its rank), within the budget, and measures each first choice by its own
+// run in the sweep against the sweep's best; the figure names both.
+func TestSelectAgainstTheSweep(t *testing.T) {
+	s := tinySetup(t, "", Shard{})
+	cands, runs := s.SweepCandidates()
+	// Ranks 4, 6 on all layers; rank 6 from layers 1 and 0, the latter Figure 4's rank 6 again.
+	if len(cands) != 3 || len(runs) != 3 {
+		t.Fatalf("candidates %v", cands)
+	}
+	rows, fig, err := s.Select(Strategies, []float64{0.5}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want one per strategy", len(rows))
+	}
+	for _, r := range rows {
+		if _, ok := runs[r.Chosen]; !ok {
+			t.Errorf("%s chose %v, not a sweep candidate", r.Strategy, r.Chosen)
+		}
+		if r.Cost > 50 || r.Cost <= 0 || math.IsNaN(r.ChosenVal) || r.Gap < 0 || r.Gap != r.BestVal-r.ChosenVal {
+			t.Errorf("%s: cost %.1f %%, chosen %.1f %%, best %.1f %%, gap %.1f", r.Strategy, r.Cost, r.ChosenVal, r.BestVal, r.Gap)
+		}
+		t.Logf("%s: chose %s (%.1f %%) for %.1f %% of the sweep; best %s (%.1f %%)", r.Strategy, r.Chosen, r.ChosenVal, r.Cost, r.Best, r.BestVal)
+	}
+	svg := string(fig.SVG())
+	for _, want := range []string{"halving", "one-shot", "full sweep"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("figure lacks %q", want)
+		}
+	}
+}

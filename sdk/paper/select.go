@@ -77,7 +77,7 @@ func (s *Setup) Select(strategies []string, budgets []float64, progress func(Sel
 		return nil, nil, err
 	}
 	o := experiment.SelectOptions{Candidates: cands, PrefixCache: s.PrefixCache, Progress: s.Progress,
-		Run: experiment.Options{Seed: 1, ComputeDType: s.ComputeDType, EvalModes: s.EvalModes, Features: s.features, ValFeatures: s.valFeat},
+		Run:  experiment.Options{Seed: 1, ComputeDType: s.ComputeDType, EvalModes: s.EvalModes, Features: s.features, ValFeatures: s.valFeat},
 		Tune: func(m *experiment.Method) { s.tune(m) }}
 	var rows []SelectRow
 	series := map[string]*plot.SelectionSeries{}

@@ -174,16 +174,7 @@ func runSelect(opts options) error {
 	if err != nil {
 		return notHereYet(err, "select", s)
 	}
-	var cells [][]string
-	for _, r := range rows {
-		cells = append(cells, []string{r.Strategy, fmt.Sprintf("%.0f %%", 100*r.Budget), fmt.Sprintf("%.1f %%", r.Cost), r.Chosen.String(),
-			f1(r.ChosenVal), r.Best.String(), f1(r.BestVal), fmt.Sprintf("%+.1f", -r.Gap), fmt.Sprintf("%.0f", r.Selection.Seconds)})
-	}
-	title := "Site selection vs the full Figure 4 + 5 sweep, validation accuracy (%), " + s.ProtocolNote()
-	if s.Synthetic {
-		title += " [" + s.Provenance + "]"
-	}
-	notebook.Table(title, []string{"strategy", "budget", "cost", "chosen", "its accuracy", "sweep's best", "best's accuracy", "difference", "seconds"}, cells)
+	s.SelectTable(rows).Show()
 	rec.Config, rec.Results = s.RecordConfig(), rows
 	if err := rec.save(opts); err != nil {
 		return err

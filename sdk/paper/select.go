@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/visreft/visreft/sdk/experiment"
+	"github.com/visreft/visreft/sdk/notebook"
 	"github.com/visreft/visreft/sdk/plot"
 )
 
@@ -121,4 +122,21 @@ func (s *Setup) Select(strategies []string, budgets []float64, progress func(Sel
 	opt.Note = fmt.Sprintf("%d candidates (Figure 4 + Figure 5); best %s. %s", len(cands), best, opt.Note)
 	fig, err := plot.Selection(ss, bestVal, opt)
 	return rows, fig, err
+}
+
+// SelectTable is Select's rows as a table: per strategy and budget, the
+// cost, the first choice and its accuracy, the sweep's best and the
+// difference (points; the target is >= -1).
+func (s *Setup) SelectTable(rows []SelectRow) notebook.TableData {
+	t := notebook.TableData{Title: "Site selection vs the full Figure 4 + 5 sweep, validation accuracy (%), " + s.ProtocolNote(),
+		Header: []string{"strategy", "budget", "cost", "chosen", "its accuracy", "sweep's best", "best's accuracy", "difference", "seconds"}}
+	if s.Synthetic {
+		t.Title += " [" + s.Provenance + "]"
+	}
+	for _, r := range rows {
+		t.Rows = append(t.Rows, []string{r.Strategy, fmt.Sprintf("%.0f %%", 100*r.Budget), fmt.Sprintf("%.1f %%", r.Cost), r.Chosen.String(),
+			fmt.Sprintf("%.1f", r.ChosenVal), r.Best.String(), fmt.Sprintf("%.1f", r.BestVal), fmt.Sprintf("%+.1f", r.ChosenVal-r.BestVal),
+			fmt.Sprintf("%.0f", r.Selection.Seconds)})
+	}
+	return t
 }

@@ -27,7 +27,7 @@ func Selection(series []SelectionSeries, sweepBest float64, opt Options) (*Figur
 	if len(series) == 0 {
 		return nil, fmt.Errorf("plot: no selection series")
 	}
-	p := newPlot("training cost (% of the full sweep's training examples)", "validation accuracy of the chosen configuration (%)")
+	p := newPlot("training cost (% of the full sweep's examples)", "accuracy of the choice (%)")
 	p.Add(grid(true))
 	glyphs := []draw.GlyphDrawer{draw.CircleGlyph{}, draw.BoxGlyph{}, draw.CircleGlyph{}} // filled
 	var legend []legendItem

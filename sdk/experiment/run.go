@@ -228,7 +228,37 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 	if opt.SkipEval {
 		return res, nil
 	}
-	start = time.Now()
+	return res, res.evaluate(b, model, steer, d, opt, m.Name, tcfg.Progress)
+}
+
+// EvaluateBase evaluates the model newModel builds as it is, without
+// fine-tuning, exactly as Run evaluates a trained one (same protocols,
+// splits, features and compute dtype): the "base" row of Table 5.
+func EvaluateBase(b backends.Backend, newModel func() (*llava.Model, error), d Data, opt Options, progress io.Writer) (*Result, error) {
+	d.Prompt = d.PromptOptions()
+	model, err := newModel()
+	if err != nil {
+		return nil, err
+	}
+	defer ReleaseModel(model)
+	if opt.EvalMaxNewTokens <= 0 {
+		opt.EvalMaxNewTokens = 5
+	}
+	if len(opt.EvalModes) == 0 {
+		opt.EvalModes = []eval.Mode{eval.Generate, eval.Likelihood}
+	}
+	if opt.ComputeDType == dtypes.InvalidDType {
+		opt.ComputeDType = dtypes.Float32
+	}
+	res := &Result{Method: "base", TotalParams: llava.CountParams(model.Config).Total, PrefixLayer: -1,
+		Protocol: opt.EvalModes[0].String(), TrainAccuracy: math.NaN(), ValAccuracy: math.NaN(), ExamplesPerSec: math.NaN()}
+	return res, res.evaluate(b, model, nil, d, opt, "base", progress)
+}
+
+// evaluate fills res's accuracies: every protocol on d.Val and on part of
+// d.Train (Options.EvalTrain), through one evaluator.
+func (res *Result) evaluate(b backends.Backend, model *llava.Model, steer llava.Steer, d Data, opt Options, name string, progressTo io.Writer) error {
+	start := time.Now()
 	res.ChanceAccuracy = ChanceAccuracy(d.Val)
 	res.ValByProtocol, res.TrainByProtocol = map[string]float64{}, map[string]float64{}
 	res.ValResults = map[string]*eval.Result{}
@@ -241,7 +271,7 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 		var bar *progress.Bar
 		ev.SetProgress(func(done, total int) {
 			if bar == nil {
-				bar = progress.New(tcfg.Progress, fmt.Sprintf("eval %s %s", m.Name, split), total)
+				bar = progress.New(progressTo, fmt.Sprintf("eval %s %s", name, split), total)
 			}
 			bar.Set(done)
 		})
@@ -259,7 +289,7 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 		val, err := ev.Evaluate(d.Val, mode, vf)
 		end()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		res.ValResults[mode.String()] = val
 		res.ValByProtocol[mode.String()] = val.Summary()["accuracy"]
@@ -272,7 +302,7 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 			tr, err := ev.Evaluate(xs, mode, tf)
 			end()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			res.TrainByProtocol[mode.String()] = tr.Summary()["accuracy"]
 		}
@@ -285,7 +315,7 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 	}
 	res.EvalSeconds = time.Since(start).Seconds()
 	res.EvalCompiles, res.EvalCompileSeconds = ev.Builds(), ev.CompileSeconds
-	return res, nil
+	return nil
 }
 
 // prepare adds the method's variables to a fresh model and returns its

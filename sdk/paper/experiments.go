@@ -3,6 +3,7 @@ package paper
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/visreft/visreft/sdk/experiment"
 	"github.com/visreft/visreft/sdk/models/llava"
@@ -88,8 +89,32 @@ func (s *Setup) Methods() ([]MethodRow, *plot.Figure, error) {
 	if len(rows) == 0 {
 		return nil, nil, s.noRuns("methods")
 	}
+	base, err := s.Base()
+	if err != nil {
+		return nil, nil, fmt.Errorf("base model: %w", err)
+	}
+	rows = append([]MethodRow{{BaseLabel, math.NaN(), base}}, rows...)
+	bars = append([]plot.MethodResult{{Method: BaseLabel, Val: base.ValAccuracy, Paper: math.NaN()}}, bars...)
 	fig, err := plot.Methods(bars, s.FigureOptions("Table 5: validation accuracy by method"))
 	return rows, fig, err
+}
+
+// BaseLabel is Table 5's row of the base model, not fine-tuned.
+const BaseLabel = "Base (no fine-tuning)"
+
+// Base evaluates the base model as the runs are evaluated (protocols,
+// splits, cached features): the level fine-tuning starts from.
+func (s *Setup) Base() (*experiment.Result, error) {
+	if err := s.featureCaches(); err != nil {
+		return nil, err
+	}
+	opt := experiment.Options{EvalTrain: s.EvalTrain, ComputeDType: s.ComputeDType, EvalModes: s.EvalModes,
+		Features: s.features, ValFeatures: s.valFeat}
+	r, err := experiment.EvaluateBase(s.Backend, s.NewModel, s.Data, opt, s.Progress)
+	if err == nil {
+		r.Synthetic = s.Synthetic
+	}
+	return r, err
 }
 
 // SweepRow is one point of a sweep.

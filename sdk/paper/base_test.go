@@ -1,0 +1,50 @@
+package paper
+
+import (
+	"math"
+	"testing"
+
+	"github.com/visreft/visreft/sdk/eval"
+)
+
+// TestMethodsStartFromTheBase: Table 5 opens with the base model, not
+// fine-tuned, evaluated as the runs are (here by likelihood, through the
+// cached features): its accuracy and choice log-probabilities are what
+// eval.Evaluate gives the base model from pixels, and it trains nothing.
+func TestMethodsStartFromTheBase(t *testing.T) {
+	s := tinySetup(t, "", Shard{})
+	rows, fig, err := s.Methods()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || rows[0].Label != BaseLabel || rows[1].Label != "ReFT" {
+		t.Fatalf("rows %v", rows)
+	}
+	base := rows[0].Result
+	m, err := s.NewModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, err := eval.Evaluate(s.Backend, m, s.Data.Val, eval.Options{Mode: eval.Likelihood, Prompt: s.Data.PromptOptions()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base.TrainableParams != 0 || len(base.Losses) != 0 || base.ValAccuracy != direct.Summary()["accuracy"] || base.ChanceAccuracy <= 0 {
+		t.Errorf("base row: trainable %d, %d steps, val %.2f %% (direct evaluation %.2f %%), chance %.1f %%",
+			base.TrainableParams, len(base.Losses), base.ValAccuracy, direct.Summary()["accuracy"], base.ChanceAccuracy)
+	}
+	worst := 0.0
+	for i, p := range direct.Predictions {
+		for c, lp := range p.LogProbs {
+			worst = math.Max(worst, math.Abs(lp-base.ValResults["likelihood"].Predictions[i].LogProbs[c]))
+		}
+	}
+	if worst > 1e-4 || len(direct.Predictions) != len(s.Data.Val) {
+		t.Errorf("base row's choice log-probs differ from a direct evaluation by %.3g (tolerance 1e-4)", worst)
+	}
+	if fig == nil {
+		t.Fatal("no figure")
+	}
+	t.Logf("base %.1f %%, ReFT %.1f %%, LoRA %.1f %%, full %.1f %% (likelihood, 4 val examples)", base.ValAccuracy,
+		rows[1].Result.ValAccuracy, rows[2].Result.ValAccuracy, rows[3].Result.ValAccuracy)
+}

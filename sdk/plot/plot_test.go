@@ -555,3 +555,19 @@ func TestSelectionFigure(t *testing.T) {
 		t.Error("no series: no error")
 	}
 }
+
+// TestLayerSweepLabelsTheModelsTopLayer: Figure 5 on an 8-layer model,
+// swept at every other lowest layer (6, 4, 2, 0), says the interventions
+// reach layer 7, the model's top, not the sweep's highest k.
+func TestLayerSweepLabelsTheModelsTopLayer(t *testing.T) {
+	var pts []SweepPoint
+	for _, k := range []float64{6, 4, 2, 0} {
+		pts = append(pts, SweepPoint{X: k, Train: 50, Val: 45})
+	}
+	f, err := LayerSweep(pts, Options{ModelLayers: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := parseSVG(t, f.SVG())
+	d.mustHave(t, "lowest intervened layer k (interventions on layers k..7)")
+}

@@ -58,7 +58,11 @@ func RankSweep(points []SweepPoint, opt Options) (*Figure, error) {
 // note says the paper's curve is for 24 layers instead.
 func LayerSweep(points []SweepPoint, opt Options) (*Figure, error) {
 	lo, hi := xRange(points)
-	label := fmt.Sprintf("lowest intervened layer k (interventions on layers k..%g)", hi)
+	top := fmt.Sprintf("%g", hi) // without the depth, the sweep's highest k is the best guess
+	if opt.ModelLayers > 0 {
+		top = fmt.Sprint(opt.ModelLayers - 1)
+	}
+	label := fmt.Sprintf("lowest intervened layer k (interventions on layers k..%s)", top)
 	p := newPlot(label, "accuracy (%)")
 	var ref []SweepPoint
 	if !opt.NoPaper && len(points) > 0 {

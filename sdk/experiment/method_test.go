@@ -2,8 +2,10 @@ package experiment
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
+	"github.com/visreft/visreft/sdk/eval"
 	"github.com/visreft/visreft/sdk/models/llava"
 )
 
@@ -30,5 +32,18 @@ func TestTable4(t *testing.T) {
 		if n != tc.count || share != tc.want {
 			t.Errorf("%s: %d params = %s %%, want %d = %s %%", tc.m.Name, n, share, tc.count, tc.want)
 		}
+	}
+}
+
+// TestScoreOfLogLik: the log-likelihood score is the mean log-softmax of
+// the right choice over the choices' log-probabilities.
+func TestScoreOfLogLik(t *testing.T) {
+	r := &eval.Result{Predictions: []eval.Prediction{
+		{Answer: 0, LogProbs: []float64{math.Log(0.3), math.Log(0.1)}}, // right choice 0.75 of the mass
+		{Answer: 1, LogProbs: []float64{-5, -5, -5, -5}},              // four-way tie: 1/4
+	}}
+	want := (math.Log(0.75) + math.Log(0.25)) / 2
+	if got := scoreOf(r, ScoreLogLik); math.Abs(got-want) > 1e-12 {
+		t.Errorf("loglik score %.6f, want %.6f", got, want)
 	}
 }

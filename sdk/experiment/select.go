@@ -32,16 +32,16 @@ func (c Candidate) String() string { return fmt.Sprintf("layers %d.. rank %d", c
 // Scored is a candidate with a strategy's score for it.
 type Scored struct {
 	Candidate
-	// Score is the validation accuracy (percent, the scoring protocol) the
-	// strategy measured: after training on Examples examples (halving) or
-	// of the truncated all-layer intervention (one-shot).
+	// Score is what the strategy measured on the validation split (see
+	// SelectOptions.Score): after training on Examples examples (halving),
+	// or of the truncated all-layer intervention (one-shot).
 	Score    float64 `json:"score"`
 	Examples int     `json:"examples"` // training examples behind the score
 	Round    int     `json:"round"`    // halving: the last round it took part in
 }
 
 func (s Scored) String() string {
-	return fmt.Sprintf("%s: %.1f %% (%d examples)", s.Candidate, s.Score, s.Examples)
+	return fmt.Sprintf("%s: %.3g (%d examples)", s.Candidate, s.Score, s.Examples)
 }
 
 // Selection is a strategy's ranked answer and what it cost.
@@ -56,6 +56,7 @@ type Selection struct {
 	EvalExamples  int64   `json:"eval_examples"` // validation examples scored
 	Seconds       float64 `json:"seconds"`
 	Protocol      string  `json:"protocol"`
+	Score         string  `json:"score"` // what ranked the candidates (SelectOptions.Score)
 	Notes         string  `json:"notes"`
 }
 
@@ -80,8 +81,19 @@ type SelectOptions struct {
 	Eta int
 	// PrefixCache trains each candidate from a shared frozen-prefix cache.
 	PrefixCache bool
-	Progress    io.Writer
+	// Score is what ranks candidates: ScoreAccuracy (validation accuracy
+	// by the scoring protocol, the default) or ScoreLogLik (the mean
+	// log-probability of the right choice among the choices, by choice
+	// likelihood: continuous, so less noisy on a small validation split).
+	Score    string
+	Progress io.Writer
 }
+
+// Scores of SelectOptions.Score.
+const (
+	ScoreAccuracy = "accuracy"
+	ScoreLogLik   = "loglik"
+)
 
 func (o SelectOptions) withDefaults() SelectOptions {
 	if o.Budget <= 0 {
@@ -92,6 +104,12 @@ func (o SelectOptions) withDefaults() SelectOptions {
 	}
 	if len(o.Run.EvalModes) == 0 {
 		o.Run.EvalModes = []eval.Mode{eval.Generate}
+	}
+	if o.Score == "" {
+		o.Score = ScoreAccuracy
+	}
+	if o.Score == ScoreLogLik {
+		o.Run.EvalModes = []eval.Mode{eval.Likelihood}
 	}
 	o.Run.EvalModes, o.Run.EvalTrain, o.Run.Prefix = o.Run.EvalModes[:1], -1, nil
 	return o
@@ -222,6 +240,9 @@ func newSelection(strategy string, newModel func() (*llava.Model, error), d Data
 	if len(o.Candidates) == 0 {
 		return nil, 0, fmt.Errorf("experiment: select: no candidates")
 	}
+	if o.Score != ScoreAccuracy && o.Score != ScoreLogLik {
+		return nil, 0, fmt.Errorf("experiment: select: score %q is neither %q nor %q", o.Score, ScoreAccuracy, ScoreLogLik)
+	}
 	model, err := newModel()
 	if err != nil {
 		return nil, 0, err
@@ -233,7 +254,7 @@ func newSelection(strategy string, newModel func() (*llava.Model, error), d Data
 			return nil, 0, fmt.Errorf("experiment: select: candidate %s outside layers 0..%d, ranks >= 1", c, numLayers-1)
 		}
 	}
-	sel := &Selection{Strategy: strategy, Protocol: o.Run.EvalModes[0].String()}
+	sel := &Selection{Strategy: strategy, Protocol: o.Run.EvalModes[0].String(), Score: o.Score}
 	sel.SweepExamples = int64(len(o.Candidates)) * int64(len(d.Train)) * int64(epochsOf(o, numLayers))
 	return sel, numLayers, nil
 }
@@ -284,7 +305,7 @@ func (sel *Selection) score(cctx gocontext.Context, b backends.Backend, newModel
 		ReleaseModel(r.Model)
 		sel.TrainExamples += int64(len(d.Train)) * int64(m.Train.Epochs)
 		sel.EvalExamples += int64(len(d.Val))
-		out = append(out, Scored{Candidate: c, Score: r.ValAccuracy, Examples: len(d.Train), Round: round})
+		out = append(out, Scored{Candidate: c, Score: scoreOf(r.ValResult, o.Score), Examples: len(d.Train), Round: round})
 	}
 	sortScored(out)
 	return out, nil
@@ -322,7 +343,29 @@ func (sel *Selection) evaluate(b backends.Backend, model *llava.Model, steer lla
 		return 0, fmt.Errorf("select %s: %w", c, err)
 	}
 	sel.EvalExamples += int64(len(d.Val))
-	return res.Summary()["accuracy"], nil
+	return scoreOf(res, o.Score), nil
+}
+
+// scoreOf is an evaluation's score: its accuracy (percent), or for
+// ScoreLogLik the mean log-probability of the right choice normalised over
+// the choices (nats; 0 is certainty, -ln 2 a coin on two choices).
+func scoreOf(r *eval.Result, kind string) float64 {
+	if kind != ScoreLogLik {
+		return r.Summary()["accuracy"]
+	}
+	s := 0.0
+	for _, p := range r.Predictions {
+		m := math.Inf(-1)
+		for _, lp := range p.LogProbs {
+			m = math.Max(m, lp)
+		}
+		z := 0.0
+		for _, lp := range p.LogProbs {
+			z += math.Exp(lp - m)
+		}
+		s += p.LogProbs[p.Answer] - m - math.Log(z)
+	}
+	return s / float64(max(1, len(r.Predictions)))
 }
 
 // sortScored orders by score, ties by fewer trainable parameters (higher

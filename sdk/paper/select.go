@@ -4,14 +4,17 @@ import (
 	gocontext "context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/visreft/visreft/sdk/experiment"
 	"github.com/visreft/visreft/sdk/notebook"
 	"github.com/visreft/visreft/sdk/plot"
 )
 
-// Strategies are the site-selection strategies Select knows.
-var Strategies = []string{"halving", "one-shot"}
+// Strategies are the site-selection strategies Select knows: successive
+// halving and one-shot truncation, each ranking by validation accuracy or
+// ("-loglik") by the right choice's mean log-probability.
+var Strategies = []string{"halving", "halving-loglik", "one-shot", "one-shot-loglik"}
 
 // DefaultBudgets are the shares of the full sweep's training that Select
 // gives each strategy.
@@ -88,7 +91,12 @@ func (s *Setup) Select(strategies []string, budgets []float64, progress func(Sel
 			o.Budget = b
 			var sel *experiment.Selection
 			var err error
-			switch name {
+			base, loglik := strings.CutSuffix(name, "-loglik")
+			o.Score = experiment.ScoreAccuracy
+			if loglik {
+				o.Score = experiment.ScoreLogLik
+			}
+			switch base {
 			case "halving":
 				sel, err = experiment.SelectHalving(gocontext.Background(), s.Backend, s.NewModel, s.Data, o)
 			case "one-shot":

@@ -21,7 +21,7 @@ func TestSelectAgainstTheSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2 {
+	if len(rows) != len(Strategies) {
 		t.Fatalf("%d rows, want one per strategy", len(rows))
 	}
 	for _, r := range rows {
@@ -34,7 +34,7 @@ func TestSelectAgainstTheSweep(t *testing.T) {
 		t.Logf("%s: chose %s (%.1f %%) for %.1f %% of the sweep; best %s (%.1f %%)", r.Strategy, r.Chosen, r.ChosenVal, r.Cost, r.Best, r.BestVal)
 	}
 	svg := string(fig.SVG())
-	for _, want := range []string{"halving", "one-shot", "full sweep"} {
+	for _, want := range []string{"halving", "one-shot-loglik", "full sweep"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("figure lacks %q", want)
 		}

@@ -40,7 +40,7 @@ func TestTable4(t *testing.T) {
 func TestScoreOfLogLik(t *testing.T) {
 	r := &eval.Result{Predictions: []eval.Prediction{
 		{Answer: 0, LogProbs: []float64{math.Log(0.3), math.Log(0.1)}}, // right choice 0.75 of the mass
-		{Answer: 1, LogProbs: []float64{-5, -5, -5, -5}},              // four-way tie: 1/4
+		{Answer: 1, LogProbs: []float64{-5, -5, -5, -5}},               // four-way tie: 1/4
 	}}
 	want := (math.Log(0.75) + math.Log(0.25)) / 2
 	if got := scoreOf(r, ScoreLogLik); math.Abs(got-want) > 1e-12 {

@@ -231,16 +231,11 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 	return res, res.evaluate(b, model, steer, d, opt, m.Name, tcfg.Progress)
 }
 
-// EvaluateBase evaluates the model newModel builds as it is, without
-// fine-tuning, exactly as Run evaluates a trained one (same protocols,
-// splits, features and compute dtype): the "base" row of Table 5.
-func EvaluateBase(b backends.Backend, newModel func() (*llava.Model, error), d Data, opt Options, progress io.Writer) (*Result, error) {
+// EvaluateBase evaluates model as it is, without fine-tuning, exactly as
+// Run evaluates a trained one (same protocols, splits, features and
+// compute dtype): the "base" row of Table 5. The model stays the caller's.
+func EvaluateBase(b backends.Backend, model *llava.Model, d Data, opt Options, progress io.Writer) (*Result, error) {
 	d.Prompt = d.PromptOptions()
-	model, err := newModel()
-	if err != nil {
-		return nil, err
-	}
-	defer ReleaseModel(model)
 	if opt.EvalMaxNewTokens <= 0 {
 		opt.EvalMaxNewTokens = 5
 	}

@@ -46,7 +46,7 @@ func (s *Setup) Example() (*ExampleResult, *image.RGBA, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	release(r)
+	s.releaseRun(r)
 	tuned := r.ValResults[eval.Generate.String()]
 	if tuned == nil {
 		return nil, nil, fmt.Errorf("paper: the ReFT run was not evaluated by generation")
@@ -61,7 +61,7 @@ func (s *Setup) Example() (*ExampleResult, *image.RGBA, error) {
 	if len(depth) == 0 {
 		return nil, nil, fmt.Errorf("no depth question in the validation split")
 	}
-	base, err := s.NewModel()
+	base, err := s.Shared()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -82,7 +82,7 @@ func (s *Setup) Methods() ([]MethodRow, *plot.Figure, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", mm.label, err)
 		}
-		release(r)
+		s.releaseRun(r)
 		rows = append(rows, MethodRow{mm.label, plot.PaperValAccuracy[mm.label], r})
 		bars = append(bars, plot.MethodResult{Method: mm.label, Val: r.ValAccuracy, Paper: plot.PaperValAccuracy[mm.label]})
 	}
@@ -110,7 +110,11 @@ func (s *Setup) Base() (*experiment.Result, error) {
 	}
 	opt := experiment.Options{EvalTrain: s.EvalTrain, ComputeDType: s.ComputeDType, EvalModes: s.EvalModes,
 		Features: s.features, ValFeatures: s.valFeat}
-	r, err := experiment.EvaluateBase(s.Backend, s.NewModel, s.Data, opt, s.Progress)
+	model, err := s.Shared()
+	if err != nil {
+		return nil, err
+	}
+	r, err := experiment.EvaluateBase(s.Backend, model, s.Data, opt, s.Progress)
 	if err == nil {
 		r.Synthetic = s.Synthetic
 	}
@@ -133,7 +137,7 @@ func (s *Setup) sweep(xs []int, method func(int) experiment.Method, progress fun
 		if err != nil {
 			return nil, nil, fmt.Errorf("at %d: %w", xs[i], err)
 		}
-		release(r)
+		s.releaseRun(r)
 		if progress != nil {
 			progress(SweepRow{xs[i], r})
 		}

@@ -37,11 +37,10 @@ func (s *Setup) prefixFor(m experiment.Method) (*experiment.PrefixCache, error) 
 	if s.prefix != nil && s.prefix.Layer == low {
 		return s.prefix, nil
 	}
-	model, err := s.NewModel()
+	model, err := s.Shared()
 	if err != nil {
 		return nil, err
 	}
-	defer experiment.ReleaseModel(model)
 	o := experiment.PrefixOptions{Prompt: s.Data.PromptOptions(), Features: s.features, DType: s.ComputeDType, Progress: s.Progress}
 	switch {
 	case s.prefix != nil && s.prefix.Layer < low:

@@ -71,7 +71,7 @@ func (s *Setup) Select(strategies []string, budgets []float64, progress func(Sel
 		if err != nil {
 			return nil, nil, fmt.Errorf("the full sweep's run of %s: %w", c, err)
 		}
-		release(r)
+		s.releaseRun(r)
 		val[c] = r.ValAccuracy
 		if r.ValAccuracy > bestVal {
 			best, bestVal = c, r.ValAccuracy

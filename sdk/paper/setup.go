@@ -83,6 +83,10 @@ type Setup struct {
 	PrefixBlocks      int
 	features, valFeat *experiment.FeatureCache
 	prefix            *experiment.PrefixCache
+	shared            sharedBase
+	// NoSharedBase makes every run load its own base model (NewModel)
+	// instead of sharing one (see Shared).
+	NoSharedBase bool
 	baseConfig        llava.Config
 	tune              func(*experiment.Method)
 }
@@ -321,7 +325,7 @@ func (s *Setup) Run(m experiment.Method) (*experiment.Result, error) {
 			return nil, err
 		}
 	}
-	r, err := experiment.Run(gocontext.Background(), s.Backend, s.NewModel, s.Data, m, opt)
+	r, err := experiment.Run(gocontext.Background(), s.Backend, s.newModelFor(m), s.Data, m, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +338,7 @@ func (s *Setup) featureCaches() error {
 	if s.features != nil {
 		return nil
 	}
-	model, err := s.NewModel()
+	model, err := s.Shared()
 	if err != nil {
 		return err
 	}

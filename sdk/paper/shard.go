@@ -126,12 +126,3 @@ func (s *Setup) storeRun(key string, r *experiment.Result) error {
 	return fsutil.WriteFile(filepath.Join(s.RunsDir, key+".json"), append(data, '\n'))
 }
 
-// release frees a finished run's model (its device buffers too): sweeps
-// keep only the numbers, so memory stays flat however long the sweep.
-func release(r *experiment.Result) {
-	if r == nil || r.Model == nil {
-		return
-	}
-	experiment.ReleaseModel(r.Model)
-	r.Model, r.Steer = nil, nil
-}

@@ -87,8 +87,8 @@ type Setup struct {
 	// NoSharedBase makes every run load its own base model (NewModel)
 	// instead of sharing one (see Shared).
 	NoSharedBase bool
-	baseConfig        llava.Config
-	tune              func(*experiment.Method)
+	baseConfig   llava.Config
+	tune         func(*experiment.Method)
 }
 
 // PromptFromEnv is the prompt template: the paper's

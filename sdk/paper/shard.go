@@ -125,4 +125,3 @@ func (s *Setup) storeRun(key string, r *experiment.Result) error {
 	}
 	return fsutil.WriteFile(filepath.Join(s.RunsDir, key+".json"), append(data, '\n'))
 }
-

@@ -10,11 +10,15 @@ import (
 
 // BenchmarkSweepMemory measures the process's peak resident memory over a
 // Figure 4 sweep of 2 and of 8 ranks on the demo preset (8 training
-// examples, 4 validation), side by side in one run. Each finished run's
-// model is released (its variables finalized) and only its numbers kept,
-// so the peak stays flat as the sweep grows; keeping every run's model
-// (as sweeps did) grows it by a model per point. Measured 2026-12-01 on
-// 2 shared cores: 280 MiB for 2 points, 292 MiB for 8 (1.04x):
+// examples, 4 validation), side by side in one run. The runs share one
+// base model (Setup.Shared); each finished run's own variables are freed
+// and only its numbers kept, and each run gets a fresh context over the
+// base's tensors, so the graphs of finished runs are not kept alive: the
+// peak stays flat as the sweep grows. Keeping every run's model (as sweeps
+// once did) grows it by a model per point; reusing one context grows it by
+// the graphs its variables keep (91 -> 123 MiB before the fresh contexts).
+// Measured 2026-12-01 on 2 cores shared with a pretraining run, on
+// visreft-mini: 88 MiB for 2 points, 92 MiB for 8 (1.05x):
 //
 //	go test ./sdk/paper -run XXX -bench SweepMemory -benchtime 1x
 func BenchmarkSweepMemory(b *testing.B) {

@@ -9,19 +9,21 @@ import (
 // sharedBase is the base model loaded once per Setup for everything that
 // leaves its weights alone: ReFT and LoRA runs (their interventions and
 // adapters are variables of their own), the feature and prefix caches, the
-// base model's evaluation, Figure 1. Between uses every variable that is
-// not one of the base's (interventions, adapters, optimizer state) is
-// deleted, so each run starts from the base exactly as a fresh load does.
+// base model's evaluation, Figure 1. Each use gets a fresh context over the
+// same weight tensors (nothing is copied), without the variables earlier
+// runs added (interventions, adapters, optimizer state), so each run starts
+// from the base exactly as a fresh load does; the old context goes, and
+// with it the graphs built on it, which GoMLX's variables keep alive.
 // Full fine-tuning, which turns the base's weights into trained masters,
 // keeps loading its own copy (NewModel).
 type sharedBase struct {
-	model *llava.Model
-	own   map[*context.Variable]bool // the base's variables
-	Loads int                        // times the base was loaded (1 once used)
+	model *llava.Model               // the one handed out last
+	own   map[*context.Variable]bool // its base variables
+	Loads int                        // times the base was loaded
 }
 
-// Shared returns the shared base model, clean: loaded on first use, its
-// run-added variables deleted on every later one.
+// Shared returns the shared base model, clean: loaded on first use, on a
+// fresh context over the same weights on every later one.
 func (s *Setup) Shared() (*llava.Model, error) {
 	sb := &s.shared
 	if sb.model == nil {
@@ -35,24 +37,44 @@ func (s *Setup) Shared() (*llava.Model, error) {
 		}
 		return m, nil
 	}
-	return sb.model, sb.reset()
+	return sb.rebase()
 }
 
-// reset deletes every variable the base did not come with.
-func (sb *sharedBase) reset() error {
-	var extra []*context.Variable
+// rebase moves the base's weight tensors to a new context (the same
+// tensors, not copies) with the old one's parameters, and frees what runs
+// added to the old one.
+func (sb *sharedBase) rebase() (*llava.Model, error) {
+	old := sb.model
+	nc := context.New()
+	old.Ctx.EnumerateParams(func(scope, key string, value any) { nc.InAbsPath(scope).SetParam(key, value) })
+	own := map[*context.Variable]bool{}
+	for v := range old.Ctx.IterVariables() {
+		if !sb.own[v] {
+			v.Finalize()
+			continue
+		}
+		val, err := v.Value()
+		if err != nil {
+			return nil, err
+		}
+		nv := nc.InAbsPath(v.Scope()).VariableWithValue(v.Name(), val)
+		nv.Trainable = v.Trainable
+		own[nv] = true
+	}
+	m := *old
+	m.Ctx = nc
+	sb.model, sb.own = &m, own
+	return sb.model, nil
+}
+
+// freeExtra frees the variables runs added to the shared base's current
+// context (the next Shared drops that context).
+func (sb *sharedBase) freeExtra() {
 	for v := range sb.model.Ctx.IterVariables() {
 		if !sb.own[v] {
-			extra = append(extra, v)
+			v.Finalize()
 		}
 	}
-	for _, v := range extra {
-		v.Finalize()
-		if err := sb.model.Ctx.DeleteVariable(v.Scope(), v.Name()); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // BaseLoads is how many times the shared base model was loaded.
@@ -74,7 +96,7 @@ func (s *Setup) releaseRun(r *experiment.Result) {
 		return
 	}
 	if r.Model == s.shared.model {
-		s.shared.reset()
+		s.shared.freeExtra()
 	} else {
 		experiment.ReleaseModel(r.Model)
 	}

@@ -15,7 +15,7 @@ import (
 
 // BenchmarkPrefixSweep measures the frozen-prefix cache on Figure 5's demo
 // sweep: LoReFT rank 6 on layers k..7 of visreft-mini for k = 0, 2, 4, 6,
-// 160 training examples, batch 4, one epoch, trained through the whole
+// 64 training examples, batch 4, one epoch, trained through the whole
 // model (image features cached, as the preset does) and from one prefix
 // cache advanced up the sweep, side by side (k by k, plain then cached). It
 // reports the median step time per k either way and the sweep's training
@@ -24,7 +24,7 @@ import (
 //	go test ./sdk/mini -run - -bench PrefixSweep -benchtime 1x
 func BenchmarkPrefixSweep(b *testing.B) {
 	newModel := miniModel(b)
-	d := miniData(b, 160, 4)
+	d := miniData(b, 64, 4)
 	be, err := backend.NewFromConfig(backend.CPUConfig)
 	if err != nil {
 		b.Fatal(err)

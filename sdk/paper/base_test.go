@@ -1,7 +1,9 @@
 package paper
 
 import (
+	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/visreft/visreft/sdk/eval"
@@ -44,6 +46,10 @@ func TestMethodsStartFromTheBase(t *testing.T) {
 	}
 	if fig == nil {
 		t.Fatal("no figure")
+	}
+	data, err := json.Marshal(rows) // as reproduce writes methods.json
+	if err != nil || !strings.Contains(string(data), `"paper_val_accuracy":null`) {
+		t.Errorf("Table 5's rows as JSON: %v (want the base row's paper value null)", err)
 	}
 	t.Logf("base %.1f %%, ReFT %.1f %%, LoRA %.1f %%, full %.1f %% (likelihood, 4 val examples)", base.ValAccuracy,
 		rows[1].Result.ValAccuracy, rows[2].Result.ValAccuracy, rows[3].Result.ValAccuracy)

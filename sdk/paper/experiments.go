@@ -1,6 +1,7 @@
 package paper
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -97,6 +98,20 @@ func (s *Setup) Methods() ([]MethodRow, *plot.Figure, error) {
 	bars = append([]plot.MethodResult{{Method: BaseLabel, Val: base.ValAccuracy, Paper: math.NaN()}}, bars...)
 	fig, err := plot.Methods(bars, s.FigureOptions("Table 5: validation accuracy by method"))
 	return rows, fig, err
+}
+
+// MarshalJSON writes a row with null for a paper value the paper does not
+// give (NaN: the base model's row).
+func (r MethodRow) MarshalJSON() ([]byte, error) {
+	type plain MethodRow
+	out := struct {
+		plain
+		Paper *float64 `json:"paper_val_accuracy"`
+	}{plain: plain(r)}
+	if !math.IsNaN(r.Paper) {
+		out.Paper = &r.Paper
+	}
+	return json.Marshal(out)
 }
 
 // BaseLabel is Table 5's row of the base model, not fine-tuned.

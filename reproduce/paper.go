@@ -167,7 +167,7 @@ func runSelect(opts options) error {
 	if !ok || err != nil {
 		return err
 	}
-	rows, fig, err := s.Select(paper.Strategies, paper.DefaultBudgets, func(r paper.SelectRow) {
+	rows, fig, err := s.Select(paper.DefaultStrategies, paper.DefaultBudgets, func(r paper.SelectRow) {
 		fmt.Printf("select %s at %.0f %%: chose %s (%.1f %%; the sweep's best %s %.1f %%) for %.1f %% of the sweep's training\n",
 			r.Strategy, 100*r.Budget, r.Chosen, r.ChosenVal, r.Best, r.BestVal, r.Cost)
 	})

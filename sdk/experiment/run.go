@@ -152,15 +152,7 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 	if res.TrainedParams, err = m.TrainedParams(model.Config); err != nil {
 		return nil, err
 	}
-	if opt.EvalMaxNewTokens <= 0 {
-		opt.EvalMaxNewTokens = 5
-	}
-	if len(opt.EvalModes) == 0 {
-		opt.EvalModes = []eval.Mode{eval.Generate, eval.Likelihood}
-	}
-	if opt.ComputeDType == dtypes.InvalidDType {
-		opt.ComputeDType = dtypes.Float32
-	}
+	opt = opt.withDefaults()
 	res.Setting = m.Describe(model.Config, d.Prompt, opt.ComputeDType, opt.EvalModes)
 	res.Protocol = opt.EvalModes[0].String()
 	steer, err := prepare(b, model, m, opt.Seed)
@@ -231,11 +223,9 @@ func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Mod
 	return res, res.evaluate(b, model, steer, d, opt, m.Name, tcfg.Progress)
 }
 
-// EvaluateBase evaluates model as it is, without fine-tuning, exactly as
-// Run evaluates a trained one (same protocols, splits, features and
-// compute dtype): the "base" row of Table 5. The model stays the caller's.
-func EvaluateBase(b backends.Backend, model *llava.Model, d Data, opt Options, progress io.Writer) (*Result, error) {
-	d.Prompt = d.PromptOptions()
+// withDefaults fills in the evaluation and dtype defaults: 5 new tokens,
+// generation then likelihood, float32.
+func (opt Options) withDefaults() Options {
 	if opt.EvalMaxNewTokens <= 0 {
 		opt.EvalMaxNewTokens = 5
 	}
@@ -245,6 +235,15 @@ func EvaluateBase(b backends.Backend, model *llava.Model, d Data, opt Options, p
 	if opt.ComputeDType == dtypes.InvalidDType {
 		opt.ComputeDType = dtypes.Float32
 	}
+	return opt
+}
+
+// EvaluateBase evaluates model as it is, without fine-tuning, exactly as
+// Run evaluates a trained one (same protocols, splits, features and
+// compute dtype): the "base" row of Table 5. The model stays the caller's.
+func EvaluateBase(b backends.Backend, model *llava.Model, d Data, opt Options, progress io.Writer) (*Result, error) {
+	d.Prompt = d.PromptOptions()
+	opt = opt.withDefaults()
 	res := &Result{Method: "base", TotalParams: llava.CountParams(model.Config).Total, PrefixLayer: -1,
 		Protocol: opt.EvalModes[0].String(), TrainAccuracy: math.NaN(), ValAccuracy: math.NaN(), ExamplesPerSec: math.NaN()}
 	return res, res.evaluate(b, model, nil, d, opt, "base", progress)

@@ -16,6 +16,11 @@ import (
 // ("-loglik") by the right choice's mean log-probability.
 var Strategies = []string{"halving", "halving-loglik", "one-shot", "one-shot-loglik"}
 
+// DefaultStrategies are what reproduce select and the notebook run: both
+// strategies, ranking by validation accuracy (the -loglik variants cost a
+// likelihood evaluation over every choice per candidate).
+var DefaultStrategies = []string{"halving", "one-shot"}
+
 // DefaultBudgets are the shares of the full sweep's training that Select
 // gives each strategy.
 var DefaultBudgets = []float64{0.05, 0.1, 0.2}

@@ -197,7 +197,7 @@ func SelectOneShot(cctx gocontext.Context, b backends.Backend, newModel func() (
 	ro := o.Run
 	ro.SkipEval = true
 	if o.PrefixCache {
-		if ro.Prefix, err = sel.prefix(b, newModel, sub, super.Lowest, o); err != nil {
+		if ro.Prefix, err = sel.prefixAt(b, newModel, sub, nil, super.Lowest, o); err != nil {
 			return nil, err
 		}
 	}
@@ -288,12 +288,7 @@ func (sel *Selection) score(cctx gocontext.Context, b backends.Backend, newModel
 		ro := o.Run
 		if o.PrefixCache {
 			var err error
-			if pc == nil {
-				pc, err = sel.prefix(b, newModel, d, c.Lowest, o)
-			} else if pc.Layer < c.Lowest {
-				err = sel.advance(b, newModel, d, pc, c.Lowest, o)
-			}
-			if err != nil {
+			if pc, err = sel.prefixAt(b, newModel, d, pc, c.Lowest, o); err != nil {
 				return nil, err
 			}
 			ro.Prefix = pc
@@ -311,22 +306,22 @@ func (sel *Selection) score(cctx gocontext.Context, b backends.Backend, newModel
 	return out, nil
 }
 
-func (sel *Selection) prefix(b backends.Backend, newModel func() (*llava.Model, error), d Data, layer int, o SelectOptions) (*PrefixCache, error) {
+// prefixAt is a prefix cache of d.Train at block layer: pc itself when it
+// is there, pc advanced when below, a new one when pc is nil or above.
+func (sel *Selection) prefixAt(b backends.Backend, newModel func() (*llava.Model, error), d Data, pc *PrefixCache, layer int, o SelectOptions) (*PrefixCache, error) {
+	if pc != nil && pc.Layer == layer {
+		return pc, nil
+	}
 	model, err := newModel()
 	if err != nil {
 		return nil, err
 	}
 	defer ReleaseModel(model)
-	return NewPrefixCache(b, model, d.Train, layer, PrefixOptions{Prompt: d.PromptOptions(), Features: o.Run.Features, DType: o.Run.ComputeDType})
-}
-
-func (sel *Selection) advance(b backends.Backend, newModel func() (*llava.Model, error), d Data, pc *PrefixCache, layer int, o SelectOptions) error {
-	model, err := newModel()
-	if err != nil {
-		return err
+	po := PrefixOptions{Prompt: d.PromptOptions(), Features: o.Run.Features, DType: o.Run.ComputeDType}
+	if pc != nil && pc.Layer < layer {
+		return pc, pc.Advance(b, model, d.Train, layer, po)
 	}
-	defer ReleaseModel(model)
-	return pc.Advance(b, model, d.Train, layer, PrefixOptions{Prompt: d.PromptOptions(), DType: o.Run.ComputeDType})
+	return NewPrefixCache(b, model, d.Train, layer, po)
 }
 
 // evaluate scores a prepared model and steer on d.Val by the scoring protocol.

@@ -45,7 +45,8 @@ const miniDefaultOut = "testdata/models/visreft-mini"
 //	VISREFT_MINI_LETTERED    share of yes/no questions asked with lettered options (0)
 //	VISREFT_MINI_CAPTIONS    0: no one-sentence descriptions (1: with them)
 //	VISREFT_MINI_TASKS       scene shares of count,relation,depth,distance (equal)
-var miniEnv = []string{"OUT", "STEPS", "BATCH", "LR", "WARMUP", "SEED", "ROWS", "TURNS", "SPEC", "CKPT", "CKPT_EVERY", "EVAL", "INIT", "LETTERED", "CAPTIONS", "TASKS"}
+//	VISREFT_MINI_POSITIONS   1: ask where named objects are drawn (0: not)
+var miniEnv = []string{"OUT", "STEPS", "BATCH", "LR", "WARMUP", "SEED", "ROWS", "TURNS", "SPEC", "CKPT", "CKPT_EVERY", "EVAL", "INIT", "LETTERED", "CAPTIONS", "TASKS", "POSITIONS"}
 
 // miniOptions reads the VISREFT_MINI_* settings through getenv; an
 // unknown VISREFT_MINI_ variable or a bad value is an error naming it.
@@ -100,6 +101,13 @@ func miniOptions(getenv func(string) string, environ []string) (mini.Options, er
 		o.Mixture.NoCaptions = true
 	default:
 		errs = append(errs, fmt.Sprintf("VISREFT_MINI_CAPTIONS=%q is neither 0 nor 1", v))
+	}
+	switch v := getenv("VISREFT_MINI_POSITIONS"); v {
+	case "", "0":
+	case "1":
+		o.Mixture.Positions = true
+	default:
+		errs = append(errs, fmt.Sprintf("VISREFT_MINI_POSITIONS=%q is neither 0 nor 1", v))
 	}
 	if v := getenv("VISREFT_MINI_TASKS"); v != "" {
 		parts := strings.Split(v, ",")

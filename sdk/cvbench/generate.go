@@ -189,6 +189,12 @@ func plan(seed uint64, counts TaskCounts, typ Type) []spec {
 
 // render draws a planned row and returns it as an Example with its PNG.
 func render(seed uint64, size int, sp spec) (Example, error) {
+	e, _, err := renderScene(seed, size, sp)
+	return e, err
+}
+
+// renderScene is render, also returning the drawn scene.
+func renderScene(seed uint64, size int, sp spec) (Example, scene, error) {
 	r := newRNG(seed, uint64(sp.idx), 0x726f77) // "row"
 	var sc scene
 	switch sp.task {
@@ -203,7 +209,7 @@ func render(seed uint64, size int, sp spec) (Example, error) {
 	}
 	var buf bytes.Buffer
 	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, sc.img); err != nil {
-		return Example{}, err
+		return Example{}, sc, err
 	}
 	name := fmt.Sprintf("%s_%d.png", strings.ToLower(string(sp.source)), sp.idx)
 	e := Example{
@@ -224,7 +230,7 @@ func render(seed uint64, size int, sp spec) (Example, error) {
 		image:          imageSource{data: buf.Bytes()},
 	}
 	e.ImagePath = e.Filename
-	return e, nil
+	return e, sc, nil
 }
 
 // Generate writes a synthetic data set in CV-Bench's schema and file layout

@@ -17,6 +17,10 @@ type scene struct {
 	targetClass string
 	targetSize  *int64
 	bbox        [][]float64
+	// centers are the named objects' centres in the image, in the order
+	// SceneFacts.Objects names them, as fractions of the side (nil on
+	// Count scenes, whose object is several).
+	centers [][2]float64
 }
 
 // gridCells is the side of the layout grid of 2D scenes: objects sit one per
@@ -202,6 +206,7 @@ func renderRelation(r *rng, size int, sp spec) scene {
 		choices:     choices,
 		answer:      sp.answer,
 		targetClass: an,
+		centers:     [][2]float64{{pa.cx / float64(size), pa.cy / float64(size)}, {pb.cx / float64(size), pb.cy / float64(size)}},
 	}
 	if sp.source == SourceCOCO {
 		area := pa.area()

@@ -41,6 +41,12 @@ func (o solid) box(cam camera) [4]float64 {
 	return [4]float64{px - 0.5*s, py - s, px + 0.5*s, py}
 }
 
+// center is the box's centre as fractions of the image side.
+func (o solid) center(cam camera) [2]float64 {
+	b := o.box(cam)
+	return [2]float64{(b[0] + b[2]) / 2 / cam.size, (b[1] + b[3]) / 2 / cam.size}
+}
+
 func (o solid) boxList(cam camera) []float64 {
 	b := o.box(cam)
 	return []float64{round1(b[0]), round1(b[1]), round1(b[2]), round1(b[3])}
@@ -239,6 +245,7 @@ func renderDepth(r *rng, size int, sp spec) scene {
 		choices:  []string{a, b},
 		answer:   sp.answer,
 		bbox:     [][]float64{first.boxList(cam), second.boxList(cam)},
+		centers:  [][2]float64{first.center(cam), second.center(cam)},
 	}
 }
 
@@ -273,5 +280,6 @@ func renderDistance(r *rng, size int, sp spec) scene {
 		choices: []string{a, b},
 		answer:  sp.answer,
 		bbox:    [][]float64{ref.boxList(cam), first.boxList(cam), second.boxList(cam)},
+		centers: [][2]float64{ref.center(cam), first.center(cam), second.center(cam)},
 	}
 }

@@ -30,6 +30,10 @@ type SceneFacts struct {
 	// Distance rows the compared object nearer the reference Objects[0];
 	// Farther is the other one.
 	Closer, Farther string
+	// Centers (from Scenes only: a row does not record them) are where
+	// each of Objects is drawn: its centre as fractions of the image's
+	// width and height, y down; nil on Count rows, whose object is several.
+	Centers [][2]float64
 }
 
 // Question templates of the generator (generate_scene2d.go and
@@ -173,11 +177,12 @@ func (s *Scenes) Row(i int) (Example, SceneFacts, error) {
 	if i < 0 || i >= len(s.specs) {
 		return Example{}, SceneFacts{}, fmt.Errorf("cvbench: scenes: row %d out of range [0, %d)", i, len(s.specs))
 	}
-	e, err := render(s.o.Seed, s.o.ImageSize, s.specs[i])
+	e, sc, err := renderScene(s.o.Seed, s.o.ImageSize, s.specs[i])
 	if err != nil {
 		return e, SceneFacts{}, err
 	}
 	f, err := FactsOf(e)
+	f.Centers = sc.centers
 	return e, f, err
 }
 

@@ -2,6 +2,8 @@ package cvbench
 
 import (
 	"bytes"
+	"math"
+	"strings"
 	"slices"
 	"strconv"
 	"testing"
@@ -115,5 +117,73 @@ func TestScenesImageDecodes(t *testing.T) {
 	}
 	if _, err := NewScenes(GenerateOptions{ImageSize: 32}); err == nil {
 		t.Error("image size 32: no error")
+	}
+}
+
+// TestScenesCentersAreWhereObjectsAreDrawn: on 2D relation rows the pixel
+// at each named object's centre has that object's colour, and the centres
+// order the objects as the relation says; on 3D rows the centres are the
+// centres of the row's bounding boxes, in the order Objects names them.
+func TestScenesCentersAreWhereObjectsAreDrawn(t *testing.T) {
+	o := GenerateOptions{Seed: 5, Counts: TaskCounts{Count: 5, Relation: 40, Depth: 20, Distance: 20}, ImageSize: 64}
+	sc, err := NewScenes(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	colour := map[string][3]uint8{}
+	for _, c := range palette {
+		colour[c.name] = [3]uint8{c.c.R, c.c.G, c.c.B}
+	}
+	seen := map[Task]int{}
+	for i := range sc.Len() {
+		e, f, err := sc.Row(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Task == TaskCount {
+			if f.Centers != nil {
+				t.Errorf("row %d: a count row has centres %v", i, f.Centers)
+			}
+			continue
+		}
+		if len(f.Centers) != len(f.Objects) {
+			t.Fatalf("row %d (%s): %d centres for %d objects", i, f.Task, len(f.Centers), len(f.Objects))
+		}
+		seen[f.Task]++
+		if f.Task != TaskRelation {
+			for k, b := range e.BBox {
+				want := [2]float64{(b[0] + b[2]) / 2 / 64, (b[1] + b[3]) / 2 / 64}
+				if math.Abs(f.Centers[k][0]-want[0]) > 0.01 || math.Abs(f.Centers[k][1]-want[1]) > 0.01 {
+					t.Errorf("row %d (%s): object %d %q centre %v, its box's %v", i, f.Task, k, f.Objects[k], f.Centers[k], want)
+				}
+			}
+			continue
+		}
+		img, err := e.Image()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, name := range f.Objects {
+			r, g, b, _ := img.At(int(f.Centers[k][0]*64), int(f.Centers[k][1]*64)).RGBA()
+			col, _, _ := strings.Cut(name, " ")
+			got := [3]float64{float64(r >> 8), float64(g >> 8), float64(b >> 8)}
+			nearest, best := "", math.Inf(1)
+			for n, c := range colour { // edges are anti-aliased: the nearest palette colour
+				if d := math.Abs(got[0]-float64(c[0])) + math.Abs(got[1]-float64(c[1])) + math.Abs(got[2]-float64(c[2])); d < best {
+					nearest, best = n, d
+				}
+			}
+			if nearest != col || best > 40 {
+				t.Errorf("row %d: pixel at %q's centre %v is %v, nearest %s (L1 %.0f), not %s", i, name, f.Centers[k], got, nearest, best, col)
+			}
+		}
+		a, b := f.Centers[0], f.Centers[1]
+		ok := map[string]bool{"left": a[0] < b[0], "right": a[0] > b[0], "above": a[1] < b[1], "below": a[1] > b[1]}[f.Relation]
+		if !ok {
+			t.Errorf("row %d: %q is %s the other, but centres %v and %v", i, f.Objects[0], f.Relation, a, b)
+		}
+	}
+	if seen[TaskRelation] == 0 || seen[TaskDepth] == 0 || seen[TaskDistance] == 0 {
+		t.Fatalf("rows checked per task: %v", seen)
 	}
 }

@@ -55,6 +55,10 @@ func Card(r *Report) string {
 		p("One-sentence descriptions are left out: each scene shows one fact, and a description restates it in the most tokens " +
 			"(and, in a conversation of several turns, hands the later answers over in words).\n\n")
 	}
+	if mo.Positions {
+		p("Where a named object is drawn is asked too (\"Is the red circle in the left half or the right half of the picture?\" \"the left half\"; " +
+			"top/bottom on 2D scenes): one look at one object, the step a relation or a depth order is made of.\n\n")
+	}
 	if mo.Lettered > 0 {
 		p("%.0f %% of the yes/no questions are asked with lettered options on the question's line and answered with the letter "+
 			"(\"Is the red cube in front of the blue sphere? (A) no (B) yes\" \"(B)\"): the answer format of a multiple-choice benchmark, "+

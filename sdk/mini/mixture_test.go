@@ -2,6 +2,8 @@ package mini
 
 import (
 	"crypto/sha256"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -334,5 +336,68 @@ func TestNoCaptionsAndTaskWeights(t *testing.T) {
 	_, err := NewMixture(tok, c, MixtureOptions{Seed: 1, Rows: 8, TaskWeights: [4]float64{1, -1, 1, 1}})
 	if err == nil || !strings.Contains(err.Error(), "relation") {
 		t.Errorf("negative relation weight: err %v, want one naming relation", err)
+	}
+}
+
+// TestPositionQuestions: with Positions, scenes of named single objects
+// also ask where they are; on 2D relation scenes the halves answered agree
+// with the generator's relation (objects on one line at least two of four
+// cells apart sit in opposite halves); without it no such question is
+// asked, and the mixture's identity (its options' JSON) is v1's.
+func TestPositionQuestions(t *testing.T) {
+	c, tok := tinyConfig(t)
+	mix, err := NewMixture(tok, c, MixtureOptions{Seed: 1, Rows: 200, Turns: 30, Positions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byTask := map[cvbench.Task]int{}
+	for i := range mix.Len() {
+		it, err := mix.Item(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := it.Facts
+		half := map[string]string{} // question -> answer
+		for _, qa := range it.QAs {
+			if qa.Kind == "position" {
+				byTask[f.Task]++
+				half[qa.Q] = qa.A
+			}
+		}
+		if f.Task != cvbench.TaskRelation {
+			continue
+		}
+		a, b := f.Objects[0], f.Objects[1]
+		axis, first, second := [2]string{"left", "right"}, "left", "right"
+		if f.Relation == "above" || f.Relation == "below" {
+			axis, first, second = [2]string{"top", "bottom"}, "top", "bottom"
+		}
+		if f.Relation == "right" || f.Relation == "below" {
+			first, second = second, first
+		}
+		for o, want := range map[string]string{a: first, b: second} {
+			q := fmt.Sprintf("Is the %s in the %s half or the %s half of the picture?", o, axis[0], axis[1])
+			if got, ok := half[q]; ok && got != "the "+want+" half" {
+				t.Errorf("scene %d: %q is %s %q: asked %q, answered %q", i, a, f.Relation, b, q, got)
+			}
+		}
+	}
+	if byTask[cvbench.TaskCount] != 0 || byTask[cvbench.TaskRelation] == 0 || byTask[cvbench.TaskDepth] == 0 || byTask[cvbench.TaskDistance] == 0 {
+		t.Errorf("position questions per task: %v; want none on count scenes, some on the others", byTask)
+	}
+	v1, err := NewMixture(tok, c, MixtureOptions{Seed: 1, Rows: 200, Turns: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range v1.Len() {
+		it, _ := v1.Item(i)
+		for _, qa := range it.QAs {
+			if qa.Kind == "position" {
+				t.Fatalf("Positions off: scene %d asks %q", i, qa.Q)
+			}
+		}
+	}
+	if j, _ := json.Marshal(MixtureOptions{Seed: 1}); strings.Contains(string(j), "Positions") {
+		t.Errorf("Positions off changes the mixture's identity: %s", j)
 	}
 }

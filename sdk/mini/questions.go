@@ -2,6 +2,7 @@ package mini
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -153,4 +154,36 @@ func article(word string) string {
 		return "an"
 	}
 	return "a"
+}
+
+// PositionQuestions ask where each named object of f is drawn (f.Centers):
+// in the left or the right half of the picture, and on 2D scenes in the
+// top or the bottom half, both halves named in both orders. An object
+// within a tenth of the picture of the middle line is not asked about on
+// that axis (2D objects sit in grid cells and never are). Count scenes
+// (no single object) and facts without centres get none. Kind "position".
+func PositionQuestions(f cvbench.SceneFacts) []QA {
+	if len(f.Centers) != len(f.Objects) {
+		return nil
+	}
+	var qs []QA
+	ask := func(o string, v float64, low, high string) {
+		if math.Abs(v-0.5) < 0.1 {
+			return
+		}
+		ans := "the " + low + " half"
+		if v > 0.5 {
+			ans = "the " + high + " half"
+		}
+		qs = append(qs,
+			QA{fmt.Sprintf("Is the %s in the %s half or the %s half of the picture?", o, low, high), ans, "position"},
+			QA{fmt.Sprintf("Is the %s in the %s half or the %s half of the picture?", o, high, low), ans, "position"})
+	}
+	for i, o := range f.Objects {
+		ask(o, f.Centers[i][0], "left", "right")
+		if f.Task.Type() == cvbench.Type2D {
+			ask(o, f.Centers[i][1], "top", "bottom")
+		}
+	}
+	return qs
 }

@@ -3,9 +3,9 @@ package cvbench
 import (
 	"bytes"
 	"math"
-	"strings"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 

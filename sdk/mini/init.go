@@ -18,23 +18,32 @@ import (
 // embeddings: Qwen2's and SigLIP's initializer_range.
 const InitStd = 0.02
 
-// NewModel builds a fresh, untrained model of config c in float32, seeded:
-// weight matrices and embeddings normal(0, InitStd), the projections that
-// write into a residual stream (o_proj, down_proj, out_proj, fc2) scaled
-// by 1/sqrt(2·layers) as GPT-2 does, biases 0, norm weights 1.
+// NewModel builds a fresh, untrained model of config c in float32, seeded,
+// each part as its own Hugging Face model initialises it. The decoder and
+// the projector as Qwen2PreTrainedModel does: weight matrices and
+// embeddings normal(0, InitStd), biases 0, norm weights 1; the projections
+// that write into the residual stream (o_proj, down_proj) are also scaled
+// by 1/sqrt(2·layers), as GPT-2 does. The tower as SiglipPreTrainedModel
+// does: position embeddings normal(0, 1/sqrt(hidden)), the patch embedding
+// LeCun normal (truncated at two standard deviations, variance 1/fan_in),
+// attention and MLP matrices Xavier uniform, MLP biases normal(0, 1e-6),
+// other biases 0, norm weights 1. (Until visreft-mini v1 the tower had the
+// decoder's normal(0, 0.02) everywhere: position embeddings six times
+// smaller than SigLIP's at hidden 64, so where a patch is barely reached
+// the tower's output.)
 func NewModel(c llava.Config, seed uint64) (*context.Context, error) {
 	ctx := context.New()
 	r := rand.New(rand.NewPCG(seed, 0x696e6974)) // "init"
 	dec := c.Config.WithDefaults().NumHiddenLayers
-	tower := c.Vision.WithDefaults().LayersKept
+	vision := c.Vision.WithDefaults()
 	for _, p := range llava.Params(c) {
 		vals := make([]float32, p.Size())
+		towerInit(r, p, vision.HiddenSize, vals)
 		switch {
+		case strings.HasPrefix(p.Name, siglip.PrefixNanoLLaVA):
 		case strings.HasSuffix(p.Name, ".bias"):
 		case strings.Contains(p.Name, "norm"):
-			for i := range vals {
-				vals[i] = 1
-			}
+			fill(vals, func() float64 { return 1 })
 		default:
 			std := InitStd
 			for _, out := range []string{"o_proj", "down_proj"} {
@@ -42,14 +51,7 @@ func NewModel(c llava.Config, seed uint64) (*context.Context, error) {
 					std /= math.Sqrt(2 * float64(dec))
 				}
 			}
-			for _, out := range []string{"out_proj", "fc2"} {
-				if strings.Contains(p.Name, "."+out+".") {
-					std /= math.Sqrt(2 * float64(tower))
-				}
-			}
-			for i := range vals {
-				vals[i] = float32(std * r.NormFloat64())
-			}
+			fill(vals, func() float64 { return std * r.NormFloat64() })
 		}
 		t, err := nn.TensorOf(vals, dtypes.Float32, p.Dims...)
 		if err != nil {
@@ -60,6 +62,50 @@ func NewModel(c llava.Config, seed uint64) (*context.Context, error) {
 		}
 	}
 	return ctx, nil
+}
+
+// towerInit fills vals for a vision tower parameter p as
+// SiglipPreTrainedModel._init_weights does, and leaves any other at zero.
+func towerInit(r *rand.Rand, p nn.Param, hidden int, vals []float32) {
+	if !strings.HasPrefix(p.Name, siglip.PrefixNanoLLaVA) {
+		return
+	}
+	fanIn, fanOut := 1, 1
+	if len(p.Dims) >= 2 { // [out, in, kh, kw...]
+		fanOut, fanIn = p.Dims[0], int(p.Size())/p.Dims[0]
+	}
+	name := strings.TrimPrefix(p.Name, siglip.PrefixNanoLLaVA)
+	weight := strings.HasSuffix(name, ".weight")
+	switch {
+	case strings.Contains(name, "norm"):
+		if weight {
+			fill(vals, func() float64 { return 1 })
+		}
+	case strings.HasSuffix(name, "position_embedding.weight"):
+		std := 1 / math.Sqrt(float64(hidden))
+		fill(vals, func() float64 { return std * r.NormFloat64() })
+	case strings.HasSuffix(name, "patch_embedding.weight"):
+		// lecun_normal_: a normal truncated to [-2, 2] whose variance is 1/fan_in.
+		std := math.Sqrt(1/float64(fanIn)) / 0.87962566103423978
+		fill(vals, func() float64 {
+			for {
+				if x := r.NormFloat64(); math.Abs(x) <= 2 {
+					return std * x
+				}
+			}
+		})
+	case weight && (strings.Contains(name, ".self_attn.") || strings.Contains(name, ".mlp.")):
+		bound := math.Sqrt(6 / float64(fanIn+fanOut))
+		fill(vals, func() float64 { return bound * (2*r.Float64() - 1) })
+	case strings.HasSuffix(name, ".mlp.fc1.bias") || strings.HasSuffix(name, ".mlp.fc2.bias"):
+		fill(vals, func() float64 { return 1e-6 * r.NormFloat64() })
+	}
+}
+
+func fill(vals []float32, f func() float64) {
+	for i := range vals {
+		vals[i] = float32(f())
+	}
 }
 
 // Everything is what pretraining trains: every weight the model uses (the

@@ -141,7 +141,7 @@ func (r *Report) MedianStep() float64 {
 func (o Options) identity() map[string]string {
 	spec, _ := json.Marshal(o.Spec)
 	mix, _ := json.Marshal(o.Mixture.withDefaults())
-	base := "visreft-mini from scratch " + string(spec) + fmt.Sprintf(" init seed %d", o.Seed)
+	base := "visreft-mini from scratch " + string(spec) + fmt.Sprintf(" init seed %d, the tower initialised as SigLIP's", o.Seed)
 	if o.Init != "" {
 		base = "visreft-mini continued from " + o.Init + " sha256 " + o.initHash
 	}

@@ -1,0 +1,84 @@
+package mini
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/visreft/visreft/sdk/models/llava"
+	"github.com/visreft/visreft/sdk/models/siglip"
+	"github.com/visreft/visreft/sdk/nn"
+)
+
+// TestNewModelInitialisesAsHF: a fresh visreft-mini's weights have the
+// distributions the Hugging Face classes give them (transformers'
+// SiglipPreTrainedModel._init_weights for the tower, Qwen2's
+// initializer_range for the decoder): each parameter's standard deviation
+// (or range) within 10 % of the stated one. Visreft-mini v1 gave the
+// tower's position embeddings 0.02 where SigLIP gives 1/sqrt(64) = 0.125.
+func TestNewModelInitialisesAsHF(t *testing.T) {
+	tok, _ := miniTokenizer(t)
+	c, err := Default().Config(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, err := NewModel(c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := c.Vision.WithDefaults()
+	fanIn := v.NumChannels * v.PatchSize * v.PatchSize
+	type want struct {
+		std, max float64 // max 0: no bound checked
+		uniform  bool
+	}
+	h := float64(v.HiddenSize)
+	xavier := func(in, out int) want {
+		b := math.Sqrt(6 / float64(in+out))
+		return want{std: b / math.Sqrt(3), max: b, uniform: true}
+	}
+	cases := map[string]want{
+		siglip.PrefixNanoLLaVA + "embeddings.position_embedding.weight":     {std: 1 / math.Sqrt(h)},
+		siglip.PrefixNanoLLaVA + "embeddings.patch_embedding.weight":        {std: 1 / math.Sqrt(float64(fanIn)), max: 2 / math.Sqrt(float64(fanIn)) / 0.8796256610342398},
+		siglip.PrefixNanoLLaVA + "encoder.layers.0.self_attn.q_proj.weight": xavier(v.HiddenSize, v.HiddenSize),
+		siglip.PrefixNanoLLaVA + "encoder.layers.1.mlp.fc1.weight":          xavier(v.HiddenSize, v.IntermediateSize),
+		siglip.PrefixNanoLLaVA + "encoder.layers.1.mlp.fc2.bias":            {std: 1e-6},
+		"model.embed_tokens.weight":                                         {std: InitStd},
+		"model.layers.0.self_attn.q_proj.weight":                            {std: InitStd},
+		"model.layers.0.mlp.down_proj.weight":                               {std: InitStd / math.Sqrt(2*float64(c.Config.WithDefaults().NumHiddenLayers))},
+	}
+	for _, p := range llava.Params(c) {
+		w, ok := cases[p.Name]
+		if !ok {
+			continue
+		}
+		delete(cases, p.Name)
+		scope, name := nn.ScopeOf(ctx.Checked(false), p.Name)
+		val, err := scope.GetVariable(name).Value()
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs, _ := tensors.CopyFlatData[float32](val)
+		var sum, sq, top float64
+		for _, x := range xs {
+			sum += float64(x)
+			sq += float64(x) * float64(x)
+			top = math.Max(top, math.Abs(float64(x)))
+		}
+		n := float64(len(xs))
+		std := math.Sqrt(sq/n - (sum/n)*(sum/n))
+		if math.Abs(std-w.std) > 0.1*w.std {
+			t.Errorf("%s: std %.4g, want %.4g", strings.TrimPrefix(p.Name, siglip.PrefixNanoLLaVA), std, w.std)
+		}
+		if w.max > 0 && top > w.max*(1+1e-6) {
+			t.Errorf("%s: |x| reaches %.4g, bounded by %.4g", p.Name, top, w.max)
+		}
+		if w.uniform && top < 0.95*w.max {
+			t.Errorf("%s: |x| only reaches %.4g of a uniform bound %.4g", p.Name, top, w.max)
+		}
+	}
+	for name := range cases {
+		t.Errorf("no parameter %s", name)
+	}
+}

@@ -46,7 +46,8 @@ const miniDefaultOut = "testdata/models/visreft-mini"
 //	VISREFT_MINI_CAPTIONS    0: no one-sentence descriptions (1: with them)
 //	VISREFT_MINI_TASKS       scene shares of count,relation,depth,distance (equal)
 //	VISREFT_MINI_POSITIONS   1: ask where named objects are drawn (0: not)
-var miniEnv = []string{"OUT", "STEPS", "BATCH", "LR", "WARMUP", "SEED", "ROWS", "TURNS", "SPEC", "CKPT", "CKPT_EVERY", "EVAL", "INIT", "LETTERED", "CAPTIONS", "TASKS", "POSITIONS"}
+//	VISREFT_MINI_TOWER_INIT  a fresh tower's init: siglip (SigLIP's), v1 (visreft-mini v1's)
+var miniEnv = []string{"OUT", "STEPS", "BATCH", "LR", "WARMUP", "SEED", "ROWS", "TURNS", "SPEC", "CKPT", "CKPT_EVERY", "EVAL", "INIT", "LETTERED", "CAPTIONS", "TASKS", "POSITIONS", "TOWER_INIT"}
 
 // miniOptions reads the VISREFT_MINI_* settings through getenv; an
 // unknown VISREFT_MINI_ variable or a bad value is an error naming it.
@@ -124,6 +125,12 @@ func miniOptions(getenv func(string) string, environ []string) (mini.Options, er
 		}
 	}
 	o.Init = getenv("VISREFT_MINI_INIT")
+	switch v := getenv("VISREFT_MINI_TOWER_INIT"); v {
+	case "", "siglip", "v1":
+		o.TowerInit = v
+	default:
+		errs = append(errs, fmt.Sprintf("VISREFT_MINI_TOWER_INIT=%q is neither siglip nor v1", v))
+	}
 	switch v := getenv("VISREFT_MINI_SPEC"); v {
 	case "", "default":
 		o.Spec = mini.Default()

@@ -116,7 +116,11 @@ func initWords(o Options) string {
 	if o.Init != "" {
 		return "Weights: the previous stage's (see Stages)."
 	}
-	return fmt.Sprintf("Weights: normal(0, %g), residual output projections scaled by 1/sqrt(2 layers), biases 0, norms 1.", InitStd)
+	w := fmt.Sprintf("Weights: normal(0, %g), residual output projections scaled by 1/sqrt(2 layers), biases 0, norms 1", InitStd)
+	if o.TowerInit == "v1" {
+		return w + ", the tower's too (visreft-mini v1's init)."
+	}
+	return w + "; the tower as SigLIP's (position embeddings normal(0, 1/sqrt(hidden)), patch embedding LeCun normal, attention and MLP matrices Xavier uniform)."
 }
 
 func tailMean(xs []float64, n int) float64 {

@@ -1,6 +1,7 @@
 package mini
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -30,17 +31,30 @@ const InitStd = 0.02
 // other biases 0, norm weights 1. (Until visreft-mini v1 the tower had the
 // decoder's normal(0, 0.02) everywhere: position embeddings six times
 // smaller than SigLIP's at hidden 64, so where a patch is barely reached
-// the tower's output.)
+// the tower's output; NewModelWith "v1" gives that init.)
 func NewModel(c llava.Config, seed uint64) (*context.Context, error) {
+	return NewModelWith(c, seed, "")
+}
+
+// NewModelWith is NewModel with the tower initialised as towerInit says:
+// "" or "siglip" (NewModel's), or "v1" (the decoder's init everywhere, as
+// visreft-mini v1: weight matrices normal(0, InitStd), out_proj and fc2
+// scaled by 1/sqrt(2·tower layers)).
+func NewModelWith(c llava.Config, seed uint64, towerInit string) (*context.Context, error) {
+	if towerInit != "" && towerInit != "siglip" && towerInit != "v1" {
+		return nil, fmt.Errorf("mini: tower init %q is neither \"siglip\" nor \"v1\"", towerInit)
+	}
+	v1 := towerInit == "v1"
 	ctx := context.New()
 	r := rand.New(rand.NewPCG(seed, 0x696e6974)) // "init"
 	dec := c.Config.WithDefaults().NumHiddenLayers
 	vision := c.Vision.WithDefaults()
 	for _, p := range llava.Params(c) {
 		vals := make([]float32, p.Size())
-		towerInit(r, p, vision.HiddenSize, vals)
+		tower := strings.HasPrefix(p.Name, siglip.PrefixNanoLLaVA)
 		switch {
-		case strings.HasPrefix(p.Name, siglip.PrefixNanoLLaVA):
+		case tower && !v1:
+			siglipInit(r, p, vision.HiddenSize, vals)
 		case strings.HasSuffix(p.Name, ".bias"):
 		case strings.Contains(p.Name, "norm"):
 			fill(vals, func() float64 { return 1 })
@@ -49,6 +63,11 @@ func NewModel(c llava.Config, seed uint64) (*context.Context, error) {
 			for _, out := range []string{"o_proj", "down_proj"} {
 				if strings.Contains(p.Name, "."+out+".") {
 					std /= math.Sqrt(2 * float64(dec))
+				}
+			}
+			for _, out := range []string{"out_proj", "fc2"} {
+				if tower && strings.Contains(p.Name, "."+out+".") {
+					std /= math.Sqrt(2 * float64(vision.LayersKept))
 				}
 			}
 			fill(vals, func() float64 { return std * r.NormFloat64() })
@@ -64,12 +83,9 @@ func NewModel(c llava.Config, seed uint64) (*context.Context, error) {
 	return ctx, nil
 }
 
-// towerInit fills vals for a vision tower parameter p as
-// SiglipPreTrainedModel._init_weights does, and leaves any other at zero.
-func towerInit(r *rand.Rand, p nn.Param, hidden int, vals []float32) {
-	if !strings.HasPrefix(p.Name, siglip.PrefixNanoLLaVA) {
-		return
-	}
+// siglipInit fills vals for a vision tower parameter p as
+// SiglipPreTrainedModel._init_weights does.
+func siglipInit(r *rand.Rand, p nn.Param, hidden int, vals []float32) {
 	fanIn, fanOut := 1, 1
 	if len(p.Dims) >= 2 { // [out, in, kh, kw...]
 		fanOut, fanIn = p.Dims[0], int(p.Size())/p.Dims[0]

@@ -2,10 +2,12 @@ package mini
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/models/siglip"
 	"github.com/visreft/visreft/sdk/nn"
@@ -80,5 +82,50 @@ func TestNewModelInitialisesAsHF(t *testing.T) {
 	}
 	for name := range cases {
 		t.Errorf("no parameter %s", name)
+	}
+}
+
+// TestTowerInitV1: NewModelWith "v1" is visreft-mini v1's init (the
+// decoder's normal(0, 0.02) in the tower too; checked by hand against the
+// code before the change: the same weights, bit for bit), and both inits
+// give the decoder the same weights (the tower's draws come last).
+func TestTowerInitV1(t *testing.T) {
+	tok, _ := miniTokenizer(t)
+	c, err := Default().Config(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := NewModelWith(c, 1, "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := NewModelWith(c, 1, "siglip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(ctx *context.Context, name string) []float32 {
+		scope, n := nn.ScopeOf(ctx.Checked(false), name)
+		v, err := scope.GetVariable(n).Value()
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs, _ := tensors.CopyFlatData[float32](v)
+		return xs
+	}
+	pos := read(v1, siglip.PrefixNanoLLaVA+"embeddings.position_embedding.weight")
+	var sq float64
+	for _, x := range pos {
+		sq += float64(x) * float64(x)
+	}
+	if std := math.Sqrt(sq / float64(len(pos))); math.Abs(std-InitStd) > 0.1*InitStd {
+		t.Errorf("v1 position embeddings: std %.4g, want %g", std, InitStd)
+	}
+	for _, name := range []string{"model.embed_tokens.weight", "model.layers.7.mlp.down_proj.weight", "model.mm_projector.2.weight", "lm_head.weight"} {
+		if !slices.Equal(read(v1, name), read(sig, name)) {
+			t.Errorf("%s differs between the tower inits", name)
+		}
+	}
+	if _, err := NewModelWith(c, 1, "flax"); err == nil || !strings.Contains(err.Error(), "flax") {
+		t.Errorf("an unknown tower init: err %v", err)
 	}
 }

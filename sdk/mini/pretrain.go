@@ -33,6 +33,11 @@ type Options struct {
 	// pretrained model) instead of a fresh init; its config and tokenizer
 	// must be the ones this run builds.
 	Init string
+	// TowerInit is how a fresh tower is initialised (with Init unset):
+	// "" or "siglip", as transformers' SiglipPreTrainedModel does; "v1",
+	// the decoder's normal(0, 0.02) everywhere, as visreft-mini v1's
+	// stage 1 was (to reproduce it).
+	TowerInit string
 
 	Steps       int     // optimizer steps; 0: DefaultSteps
 	BatchSize   int     // 0: 16
@@ -141,7 +146,10 @@ func (r *Report) MedianStep() float64 {
 func (o Options) identity() map[string]string {
 	spec, _ := json.Marshal(o.Spec)
 	mix, _ := json.Marshal(o.Mixture.withDefaults())
-	base := "visreft-mini from scratch " + string(spec) + fmt.Sprintf(" init seed %d, the tower initialised as SigLIP's", o.Seed)
+	base := "visreft-mini from scratch " + string(spec) + fmt.Sprintf(" init seed %d", o.Seed)
+	if o.TowerInit != "v1" {
+		base += ", the tower initialised as SigLIP's"
+	}
 	if o.Init != "" {
 		base = "visreft-mini continued from " + o.Init + " sha256 " + o.initHash
 	}
@@ -258,7 +266,7 @@ func Pretrain(cctx gocontext.Context, o Options) (*Report, error) {
 	if o.Init != "" {
 		ctx, err = initModel(o.Init, cfg, vocab.JSON)
 	} else {
-		ctx, err = NewModel(cfg, o.Seed)
+		ctx, err = NewModelWith(cfg, o.Seed, o.TowerInit)
 	}
 	if err != nil {
 		return nil, err

@@ -55,7 +55,7 @@ type MixtureOptions struct {
 	// object, the step a relation or a depth order is made of; without
 	// them the tower was never asked to keep where a patch is (visreft-mini
 	// v1: its image tokens' grid cell decodes linearly for 14 % of tokens,
-	// chance 6 %). false: mixture v1.
+	// chance 6 %: CellProbe). false: mixture v1.
 	Positions bool `json:",omitempty"`
 }
 

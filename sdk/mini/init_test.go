@@ -6,11 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/models/siglip"
-	"github.com/visreft/visreft/sdk/nn"
 )
 
 // TestNewModelInitialisesAsHF: a fresh visreft-mini's weights have the
@@ -56,12 +54,10 @@ func TestNewModelInitialisesAsHF(t *testing.T) {
 			continue
 		}
 		delete(cases, p.Name)
-		scope, name := nn.ScopeOf(ctx.Checked(false), p.Name)
-		val, err := scope.GetVariable(name).Value()
+		xs, err := paramValues(ctx, p.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		xs, _ := tensors.CopyFlatData[float32](val)
 		var sum, sq, top float64
 		for _, x := range xs {
 			sum += float64(x)
@@ -104,12 +100,10 @@ func TestTowerInitV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	read := func(ctx *context.Context, name string) []float32 {
-		scope, n := nn.ScopeOf(ctx.Checked(false), name)
-		v, err := scope.GetVariable(n).Value()
+		xs, err := paramValues(ctx, name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		xs, _ := tensors.CopyFlatData[float32](v)
 		return xs
 	}
 	pos := read(v1, siglip.PrefixNanoLLaVA+"embeddings.position_embedding.weight")

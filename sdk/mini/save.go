@@ -105,18 +105,9 @@ func Save(dir string, m *llava.Model, tokJSON []byte, rep *Report) error {
 func weights(ctx *context.Context, c llava.Config) ([]safetensors.Tensor, error) {
 	var ts []safetensors.Tensor
 	for _, p := range llava.Params(c) {
-		scope, name := nn.ScopeOf(ctx.Checked(false), p.Name)
-		v := scope.GetVariable(name)
-		if v == nil {
-			return nil, fmt.Errorf("mini: save: %s: no such variable", p.Name)
-		}
-		val, err := v.Value()
+		vals, err := paramValues(ctx, p.Name)
 		if err != nil {
-			return nil, fmt.Errorf("mini: save: %s: %w", p.Name, err)
-		}
-		vals, err := tensors.CopyFlatData[float32](val)
-		if err != nil {
-			return nil, fmt.Errorf("mini: save: %s: %w", p.Name, err)
+			return nil, fmt.Errorf("mini: save: %w", err)
 		}
 		shape := make([]int64, len(p.Dims))
 		for i, d := range p.Dims {
@@ -129,6 +120,24 @@ func weights(ctx *context.Context, c llava.Config) ([]safetensors.Tensor, error)
 		ts = append(ts, t)
 	}
 	return ts, nil
+}
+
+// paramValues reads the parameter of Hugging Face name hfName from ctx, flat, as float32.
+func paramValues(ctx *context.Context, hfName string) ([]float32, error) {
+	scope, name := nn.ScopeOf(ctx.Checked(false), hfName)
+	v := scope.GetVariable(name)
+	if v == nil {
+		return nil, fmt.Errorf("%s: no such variable", hfName)
+	}
+	val, err := v.Value()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", hfName, err)
+	}
+	vals, err := tensors.CopyFlatData[float32](val)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", hfName, err)
+	}
+	return vals, nil
 }
 
 // Load reads a visreft-mini folder: demo.LoadMini (llava.Load by Hugging

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -125,11 +126,10 @@ func miniOptions(getenv func(string) string, environ []string) (mini.Options, er
 		}
 	}
 	o.Init = getenv("VISREFT_MINI_INIT")
-	switch v := getenv("VISREFT_MINI_TOWER_INIT"); v {
-	case "", "siglip", "v1":
+	if v := getenv("VISREFT_MINI_TOWER_INIT"); v == "" || slices.Contains(mini.TowerInits, v) {
 		o.TowerInit = v
-	default:
-		errs = append(errs, fmt.Sprintf("VISREFT_MINI_TOWER_INIT=%q is neither siglip nor v1", v))
+	} else {
+		errs = append(errs, fmt.Sprintf("VISREFT_MINI_TOWER_INIT=%q is none of %s", v, strings.Join(mini.TowerInits, ", ")))
 	}
 	switch v := getenv("VISREFT_MINI_SPEC"); v {
 	case "", "default":

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -36,12 +37,15 @@ func NewModel(c llava.Config, seed uint64) (*context.Context, error) {
 	return NewModelWith(c, seed, "")
 }
 
+// TowerInits name the inits NewModelWith gives a fresh tower.
+var TowerInits = []string{"siglip", "v1"}
+
 // NewModelWith is NewModel with the tower initialised as towerInit says:
 // "" or "siglip" (NewModel's), or "v1" (the decoder's init everywhere, as
 // visreft-mini v1: weight matrices normal(0, InitStd), out_proj and fc2
 // scaled by 1/sqrt(2·tower layers)).
 func NewModelWith(c llava.Config, seed uint64, towerInit string) (*context.Context, error) {
-	if towerInit != "" && towerInit != "siglip" && towerInit != "v1" {
+	if towerInit != "" && !slices.Contains(TowerInits, towerInit) {
 		return nil, fmt.Errorf("mini: tower init %q is neither \"siglip\" nor \"v1\"", towerInit)
 	}
 	v1 := towerInit == "v1"

@@ -47,8 +47,9 @@ const miniDefaultOut = "testdata/models/visreft-mini"
 //	VISREFT_MINI_CAPTIONS    0: no one-sentence descriptions (1: with them)
 //	VISREFT_MINI_TASKS       scene shares of count,relation,depth,distance (equal)
 //	VISREFT_MINI_POSITIONS   1: ask where named objects are drawn (0: not)
+//	VISREFT_MINI_CHOICES     share of closed questions asked with numbered options (0)
 //	VISREFT_MINI_TOWER_INIT  a fresh tower's init: siglip (SigLIP's), v1 (visreft-mini v1's)
-var miniEnv = []string{"OUT", "STEPS", "BATCH", "LR", "WARMUP", "SEED", "ROWS", "TURNS", "SPEC", "CKPT", "CKPT_EVERY", "EVAL", "INIT", "LETTERED", "CAPTIONS", "TASKS", "POSITIONS", "TOWER_INIT"}
+var miniEnv = []string{"OUT", "STEPS", "BATCH", "LR", "WARMUP", "SEED", "ROWS", "TURNS", "SPEC", "CKPT", "CKPT_EVERY", "EVAL", "INIT", "LETTERED", "CAPTIONS", "TASKS", "POSITIONS", "CHOICES", "TOWER_INIT"}
 
 // miniOptions reads the VISREFT_MINI_* settings through getenv; an
 // unknown VISREFT_MINI_ variable or a bad value is an error naming it.
@@ -90,13 +91,17 @@ func miniOptions(getenv func(string) string, environ []string) (mini.Options, er
 		}
 		o.LR = lr
 	}
-	if v := getenv("VISREFT_MINI_LETTERED"); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f < 0 || f > 1 {
-			errs = append(errs, fmt.Sprintf("VISREFT_MINI_LETTERED=%q is not a share between 0 and 1", v))
+	share := func(name string, dst *float64) {
+		if v := getenv(name); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f > 1 {
+				errs = append(errs, fmt.Sprintf("%s=%q is not a share between 0 and 1", name, v))
+			}
+			*dst = f
 		}
-		o.Mixture.Lettered = f
 	}
+	share("VISREFT_MINI_LETTERED", &o.Mixture.Lettered)
+	share("VISREFT_MINI_CHOICES", &o.Mixture.Choices)
 	switch v := getenv("VISREFT_MINI_CAPTIONS"); v {
 	case "", "1":
 	case "0":

@@ -64,6 +64,12 @@ func Card(r *Report) string {
 			"(\"Is the red cube in front of the blue sphere? (A) no (B) yes\" \"(B)\"): the answer format of a multiple-choice benchmark, "+
 			"taught on a question type CV-Bench never asks, in a layout it does not use.\n\n", 100*mo.Lettered)
 	}
+	if mo.Choices > 0 {
+		p("%.0f %% of the questions with a closed set of answers (counts, which of two objects, which half) are asked with their options "+
+			"numbered in Roman numerals on the question's line and answered with the number "+
+			"(\"How many red stars are there? (i) 4 (ii) 2 (iii) 3\" \"(iii)\"): picking one of the options listed, "+
+			"with labels and a layout CV-Bench does not use; mapping them onto its letters is left to fine-tuning.\n\n", 100*mo.Choices)
+	}
 	p("**Held out:** no question is in CV-Bench's format (its question wording, lettered choices \"(A) ... (B) ...\") and no scene comes from a " +
 		"CV-Bench-format data set (those use small generator seeds, 1 for the demo and paper presets; this mixture's seed is mixed with a 64-bit constant). " +
 		"CV-Bench-format questions are for fine-tuning.\n\n")

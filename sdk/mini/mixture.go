@@ -57,6 +57,12 @@ type MixtureOptions struct {
 	// v1: its image tokens' grid cell decodes linearly for 14 % of tokens,
 	// chance 6 %: CellProbe). false: mixture v1.
 	Positions bool `json:",omitempty"`
+	// Choices is the share of questions with a closed set of answers
+	// (counts, "which is nearer, the A or the B?", halves) asked with their
+	// options numbered on the question's line, "... (i) 4 (ii) 2 (iii) 3",
+	// and answered "(iii)" (see ChoiceQA): choosing among listed options,
+	// with labels CV-Bench does not use. 0: none.
+	Choices float64 `json:",omitempty"`
 }
 
 // Defaults of MixtureOptions.
@@ -231,6 +237,13 @@ func (m *Mixture) Item(i int) (*Item, error) {
 		for k, qa := range it.QAs {
 			if (qa.A == "yes" || qa.A == "no") && r.Float64() < m.o.Lettered {
 				it.QAs[k] = LetteredQA(qa, r.IntN(2) == 0)
+			}
+		}
+	}
+	if m.o.Choices > 0 { // draws only when asked, as Lettered's
+		for k, qa := range it.QAs {
+			if qa.A != "yes" && qa.A != "no" && qa.Kind != "caption" && r.Float64() < m.o.Choices {
+				it.QAs[k] = ChoiceQA(qa, r)
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -399,5 +400,96 @@ func TestPositionQuestions(t *testing.T) {
 	}
 	if j, _ := json.Marshal(MixtureOptions{Seed: 1}); strings.Contains(string(j), "Positions") {
 		t.Errorf("Positions off changes the mixture's identity: %s", j)
+	}
+}
+
+// TestChoiceQuestions: with Choices 1 every question of a closed set is
+// asked with numbered options on its line (never in CV-Bench's layout),
+// the option its answer labels is the answer the plain question has (for
+// counts, the scene's count), counts offer three to five distinct counts,
+// and every label is right some of the time; yes/no questions and
+// descriptions are left as they are. Choices 0 asks none and leaves the
+// mixture's identity as it was.
+func TestChoiceQuestions(t *testing.T) {
+	c, tok := tinyConfig(t)
+	mix, err := NewMixture(tok, c, MixtureOptions{Seed: 1, Rows: 200, Turns: 30, Positions: true, Choices: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byLabel, byKind := map[string]int{}, map[string]int{}
+	for i := range mix.Len() {
+		it, err := mix.Item(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain := map[string]string{} // question -> answer
+		for _, qa := range append(Questions(it.Facts), PositionQuestions(it.Facts)...) {
+			plain[qa.Q] = qa.A
+		}
+		for _, qa := range it.QAs {
+			if !strings.HasSuffix(qa.Kind, "-choice") {
+				if qa.A != "yes" && qa.A != "no" && qa.Kind != "caption" {
+					t.Fatalf("row %d: closed question %q -> %q asked without options", i, qa.Q, qa.A)
+				}
+				continue
+			}
+			byKind[qa.Kind]++
+			if strings.Contains(qa.Q, "(A)") || strings.Contains(qa.Q, "\n") || strings.Contains(qa.Q, "Select from") {
+				t.Fatalf("row %d: %q is in CV-Bench's layout", i, qa.Q)
+			}
+			q, rest, ok := strings.Cut(qa.Q, " (i) ")
+			if !ok {
+				t.Fatalf("row %d: no options in %q", i, qa.Q)
+			}
+			opts := map[string]string{}
+			var seen []string
+			for k, part := range strings.Split("(i) "+rest, " (") {
+				label, text, _ := strings.Cut(strings.TrimPrefix(part, "("), ") ")
+				if label != romans[k] || slices.Contains(seen, text) {
+					t.Fatalf("row %d: option %d of %q is %q", i, k, qa.Q, part)
+				}
+				opts["("+label+")"], seen = text, append(seen, text)
+			}
+			got, ok := opts[qa.A]
+			want, known := plain[q]
+			if !ok || !known || got != want {
+				t.Fatalf("row %d: %q answered %s (%q); the plain question %q answers %q", i, qa.Q, qa.A, got, q, want)
+			}
+			byLabel[qa.A]++
+			if qa.Kind == "count-choice" {
+				n, err := strconv.Atoi(want)
+				if err != nil {
+					n = slices.Index(numberWords, want)
+				}
+				if n != it.Facts.Count || len(opts) < 3 || len(opts) > 5 {
+					t.Fatalf("row %d: %q (count %d): answer %q, %d options", i, qa.Q, it.Facts.Count, want, len(opts))
+				}
+			}
+		}
+	}
+	for _, k := range []string{"count-choice", "relation-choice", "depth-choice", "distance-choice", "position-choice"} {
+		if byKind[k] < 20 {
+			t.Errorf("only %d %s questions: %v", byKind[k], k, byKind)
+		}
+	}
+	for _, l := range []string{"(i)", "(ii)", "(iii)"} {
+		if byLabel[l] < 20 {
+			t.Errorf("answer %s only %d times: %v", l, byLabel[l], byLabel)
+		}
+	}
+	off, err := NewMixture(tok, c, MixtureOptions{Seed: 1, Rows: 200, Turns: 30, Positions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range off.Len() {
+		it, _ := off.Item(i)
+		for _, qa := range it.QAs {
+			if strings.Contains(qa.Q, "(i)") {
+				t.Fatalf("Choices off: scene %d asks %q", i, qa.Q)
+			}
+		}
+	}
+	if j, _ := json.Marshal(MixtureOptions{Seed: 1}); strings.Contains(string(j), "Choices") {
+		t.Errorf("Choices off changes the mixture's identity: %s", j)
 	}
 }

@@ -311,7 +311,8 @@ func Pretrain(cctx gocontext.Context, o Options) (*Report, error) {
 	m := &llava.Model{Config: cfg, Ctx: ctx, Tokenizer: tok, Images: Images(cfg)}
 	if o.EvalItems > 0 {
 		held, err := NewMixture(tok, cfg, MixtureOptions{Seed: o.Mixture.Seed + HeldOutOffset, Rows: o.EvalItems,
-			ImageSize: o.Mixture.ImageSize, Turns: 1, ChatMLShare: o.Mixture.ChatMLShare, Lettered: o.Mixture.Lettered, NoCaptions: o.Mixture.NoCaptions, Positions: o.Mixture.Positions})
+			ImageSize: o.Mixture.ImageSize, Turns: 1, ChatMLShare: o.Mixture.ChatMLShare, Lettered: o.Mixture.Lettered, NoCaptions: o.Mixture.NoCaptions, Positions: o.Mixture.Positions,
+			Choices: o.Mixture.Choices})
 		if err != nil {
 			return rep, err
 		}

@@ -310,9 +310,12 @@ func Pretrain(cctx gocontext.Context, o Options) (*Report, error) {
 	}
 	m := &llava.Model{Config: cfg, Ctx: ctx, Tokenizer: tok, Images: Images(cfg)}
 	if o.EvalItems > 0 {
-		held, err := NewMixture(tok, cfg, MixtureOptions{Seed: o.Mixture.Seed + HeldOutOffset, Rows: o.EvalItems,
-			ImageSize: o.Mixture.ImageSize, Turns: 1, ChatMLShare: o.Mixture.ChatMLShare, Lettered: o.Mixture.Lettered, NoCaptions: o.Mixture.NoCaptions, Positions: o.Mixture.Positions,
-			Choices: o.Mixture.Choices})
+		// The training mixture's questions on other scenes: one question per
+		// image, a quarter of the scenes per task whatever the training's
+		// weights (the answer weights do not enter Evaluate).
+		ho := o.Mixture
+		ho.Seed, ho.Rows, ho.Turns, ho.TaskWeights = o.Mixture.Seed+HeldOutOffset, o.EvalItems, 1, [4]float64{}
+		held, err := NewMixture(tok, cfg, ho)
 		if err != nil {
 			return rep, err
 		}

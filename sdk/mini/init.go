@@ -46,7 +46,7 @@ var TowerInits = []string{"siglip", "v1"}
 // scaled by 1/sqrt(2·tower layers)).
 func NewModelWith(c llava.Config, seed uint64, towerInit string) (*context.Context, error) {
 	if towerInit != "" && !slices.Contains(TowerInits, towerInit) {
-		return nil, fmt.Errorf("mini: tower init %q is neither \"siglip\" nor \"v1\"", towerInit)
+		return nil, fmt.Errorf("mini: tower init %q is none of %s", towerInit, strings.Join(TowerInits, ", "))
 	}
 	v1 := towerInit == "v1"
 	ctx := context.New()

@@ -19,7 +19,8 @@ import (
 // alwaysA rewrites examples so the correct choice is always the first: a
 // task learnable from the prompt alone, on which an untrained model sits at
 // chance. It checks the whole loop (data, loss, strategy, steer, eval) has
-// an effect, not that the demo model can see.
+// an effect, not that the demo model can see (sdk/mini's
+// TestMiniReFTCountsThroughTheImage shows fine-tuning reading the image).
 func alwaysA(xs []cvbench.Example) []cvbench.Example {
 	out := make([]cvbench.Example, len(xs))
 	for i, x := range xs {

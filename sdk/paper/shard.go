@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/experiment"
 	"github.com/visreft/visreft/sdk/fsutil"
 )
@@ -38,15 +39,22 @@ type MissingRunError struct{ Key, Why string }
 func (e *MissingRunError) Error() string { return fmt.Sprintf("run %s: %s", e.Key, e.Why) }
 
 // RunKey names a method configuration on this preset: its checkpoint
-// folder and its stored result (runs/<key>.json).
+// folder and its stored result (runs/<key>.json). Besides the method it
+// hashes what else changes the run within one identity's folder: the
+// prompt (template, answer form) and the compute dtype.
 func (s *Setup) RunKey(m experiment.Method) (string, error) {
 	s.tune(&m)
 	m.Train.Progress = nil
-	key, err := json.Marshal(m)
+	key, err := json.Marshal(struct {
+		Method       experiment.Method
+		Preset       string
+		Prompt       cvbench.PromptOptions
+		ComputeDType string
+	}{m, s.Preset, s.Data.Prompt, experiment.DTypeName(s.ComputeDType)})
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(append(key, s.Preset...))
+	sum := sha256.Sum256(key)
 	return fmt.Sprintf("%s-%x", m.Name, sum[:6]), nil
 }
 

@@ -1,6 +1,8 @@
 package paper
 
 import (
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/visreft/visreft/sdk/experiment"
 	"strings"
 	"testing"
 
@@ -45,5 +47,52 @@ func TestPresetUsesPaperTemplate(t *testing.T) {
 	t.Setenv("VISREFT_TEMPLATE", "alpaca")
 	if _, err := PromptFromEnv(); err == nil || !strings.Contains(err.Error(), "VISREFT_TEMPLATE") {
 		t.Errorf("a bad template is not refused by name: %v", err)
+	}
+}
+
+// TestRunKeyNamesPromptAndDType: a stored run is found by its key, so the
+// key must change with anything that changes what the run trains on or
+// computes beyond the method: the template, the answer form and the compute
+// dtype. A run under ChatML (VISREFT_TEMPLATE), with text answers or in
+// bf16 (VISREFT_COMPUTE_DTYPE) is never answered with the stored result of
+// the paper template, letters and float32.
+func TestRunKeyNamesPromptAndDType(t *testing.T) {
+	t.Setenv("VISREFT_CACHE", t.TempDir())
+	t.Setenv("VISREFT_TEMPLATE", "")
+	t.Setenv("VISREFT_COMPUTE_DTYPE", "f32")
+	s, err := NewSetup("demo", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := experiment.PaperReFT(4, "all")
+	key := func() string {
+		k, err := s.RunKey(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	base := key()
+	if again := key(); again != base {
+		t.Fatalf("the same setup keys one method %s, then %s", base, again)
+	}
+	orig := s.Data.Prompt
+	for _, c := range []struct {
+		what   string
+		change func()
+	}{
+		{"ChatML template", func() { s.Data.Prompt.Format = cvbench.PromptChatML }},
+		{"text answers", func() { s.Data.Prompt.Target = cvbench.TargetText }},
+		{"bf16 compute", func() { s.ComputeDType = dtypes.BFloat16 }},
+	} {
+		p, dt := s.Data.Prompt, s.ComputeDType
+		c.change()
+		if k := key(); k == base {
+			t.Errorf("%s: same run key %s as the paper template with letters in float32", c.what, k)
+		}
+		s.Data.Prompt, s.ComputeDType = p, dt
+	}
+	if s.Data.Prompt != orig || key() != base {
+		t.Fatal("restoring the setup did not restore its key")
 	}
 }

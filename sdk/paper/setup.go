@@ -93,16 +93,36 @@ type Setup struct {
 
 // PromptFromEnv is the prompt template: the paper's
 // ("<|user|>: {prompt}\n<|assistant|>: {response}") unless VISREFT_TEMPLATE
-// says "chatml" (nanoLLaVA's model-card template).
+// says "chatml" (nanoLLaVA's model-card template); and the answer form:
+// the correct choice's letter "(C)", as the paper trains, unless
+// VISREFT_TARGET says "text" (the choice's text, "3").
 func PromptFromEnv() (cvbench.PromptOptions, error) {
+	var p cvbench.PromptOptions
 	switch v := os.Getenv("VISREFT_TEMPLATE"); v {
 	case "", "paper":
-		return cvbench.PromptOptions{Format: cvbench.PromptPaper}, nil
+		p.Format = cvbench.PromptPaper
 	case "chatml":
-		return cvbench.PromptOptions{Format: cvbench.PromptChatML}, nil
+		p.Format = cvbench.PromptChatML
 	default:
-		return cvbench.PromptOptions{}, fmt.Errorf("VISREFT_TEMPLATE=%q is neither \"paper\" nor \"chatml\"", v)
+		return p, fmt.Errorf("VISREFT_TEMPLATE=%q is neither \"paper\" nor \"chatml\"", v)
 	}
+	switch v := os.Getenv("VISREFT_TARGET"); v {
+	case "", "letter":
+		p.Target = cvbench.TargetLetter
+	case "text":
+		p.Target = cvbench.TargetText
+	default:
+		return p, fmt.Errorf("VISREFT_TARGET=%q is neither \"letter\" nor \"text\"", v)
+	}
+	return p, nil
+}
+
+// answerForm names the prompt's answer form for results and figures.
+func answerForm(p cvbench.PromptOptions) string {
+	if p.Target == cvbench.TargetText {
+		return "answers: the choice's text"
+	}
+	return "answers: the choice's letter"
 }
 
 // PresetFromEnv is VISREFT_PRESET, "demo" when unset.
@@ -374,7 +394,7 @@ func (s *Setup) FigureOptions(title string) plot.Options {
 	}
 	return plot.Options{Title: title, Synthetic: s.Synthetic, Provenance: s.Provenance, ModelLayers: s.NumLayers,
 		Note: fmt.Sprintf("visreft, preset %s, %s, %s, backend %s; %s", preset,
-			s.Data.PromptOptions().Format.String()+" template",
+			s.Data.PromptOptions().Format.String()+" template, "+answerForm(s.Data.PromptOptions()),
 			experiment.DTypeName(s.ComputeDType), s.Choice.Config, s.ProtocolNote())}
 }
 
@@ -403,6 +423,7 @@ func (s *Setup) RecordConfig() map[string]any {
 		modes = append(modes, m.String())
 	}
 	return map[string]any{"data": s.DataInfo(), "template": experiment.TemplateName(s.Data.PromptOptions()),
+		"answer_form":   answerForm(s.Data.PromptOptions()),
 		"compute_dtype": experiment.DTypeName(s.ComputeDType), "compute_dtype_reason": s.DTypeReason,
 		"protocols": modes, "chance_accuracy": experiment.ChanceAccuracy(s.Data.Val),
 		"choices": PaperSilentChoices, "prefix_cache": s.PrefixCache}

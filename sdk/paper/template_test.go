@@ -50,6 +50,40 @@ func TestPresetUsesPaperTemplate(t *testing.T) {
 	}
 }
 
+// TestTargetFromEnv: answers are letters unless VISREFT_TARGET=text asks
+// for the choice's text; results and figures say which; anything else is
+// refused by the variable's name.
+func TestTargetFromEnv(t *testing.T) {
+	t.Setenv("VISREFT_CACHE", t.TempDir())
+	t.Setenv("VISREFT_TEMPLATE", "")
+	for v, want := range map[string]cvbench.TargetForm{"": cvbench.TargetLetter, "letter": cvbench.TargetLetter, "text": cvbench.TargetText} {
+		t.Setenv("VISREFT_TARGET", v)
+		p, err := PromptFromEnv()
+		if err != nil || p.Target != want || p.Format != cvbench.PromptPaper {
+			t.Errorf("VISREFT_TARGET=%q: %+v %v", v, p, err)
+		}
+	}
+	t.Setenv("VISREFT_TARGET", "text")
+	s, err := NewSetup("demo", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := s.Data.Val[0]
+	if r := x.Render(s.Data.PromptOptions()); r.Target != x.AnswerText() {
+		t.Errorf("VISREFT_TARGET=text trains on %q, not the choice's text %q", r.Target, x.AnswerText())
+	}
+	if f := s.RecordConfig()["answer_form"]; f != "answers: the choice's text" {
+		t.Errorf("results record answer form %v", f)
+	}
+	if n := s.FigureOptions("t").Note; !strings.Contains(n, "answers: the choice's text") {
+		t.Errorf("figure note %q does not say the answers are texts", n)
+	}
+	t.Setenv("VISREFT_TARGET", "number")
+	if _, err := PromptFromEnv(); err == nil || !strings.Contains(err.Error(), "VISREFT_TARGET") {
+		t.Errorf("a bad answer form is not refused by name: %v", err)
+	}
+}
+
 // TestRunKeyNamesPromptAndDType: a stored run is found by its key, so the
 // key must change with anything that changes what the run trains on or
 // computes beyond the method: the template, the answer form and the compute

@@ -116,6 +116,25 @@ func withFeatures(t *testing.T, b backends.Backend, newModel func() (*llava.Mode
 	return opt
 }
 
+// baseAnswers is a CPU backend and the base model's greedy answers (5
+// tokens at most) to d's validation questions, in d's prompt format.
+func baseAnswers(t *testing.T, newModel func() (*llava.Model, error), d Data) (backends.Backend, *eval.Result) {
+	t.Helper()
+	b, err := backend.NewFromConfig(backend.CPUConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := newModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := eval.Evaluate(b, base, d.Val, eval.Options{Mode: eval.Generate, MaxNewTokens: 5, Prompt: d.Prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, r
+}
+
 // lettered is the share (percent) of generated answers written as
 // CV-Bench's answers are, "(X)" with X a choice's letter.
 func lettered(r *eval.Result) float64 {
@@ -143,18 +162,7 @@ func TestMiniReFTLearnsTheAnswerFormat(t *testing.T) {
 	}
 	newModel := miniModel(t)
 	d := miniData(t, 64, 32)
-	b, err := backend.NewFromConfig(backend.CPUConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := newModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	before, err := eval.Evaluate(b, base, d.Val, eval.Options{Mode: eval.Generate, MaxNewTokens: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, before := baseAnswers(t, newModel, d)
 	m := PaperReFT(4, "all")
 	m.Train.Progress, m.Train.BatchSize, m.Train.LR, m.Train.Epochs = io.Discard, 4, 4e-3, 2
 	opt := Options{Seed: 1, EvalTrain: -1, EvalModes: []eval.Mode{eval.Generate}}
@@ -270,18 +278,7 @@ func TestMiniReFTCountsThroughTheImage(t *testing.T) {
 	}
 	newModel := miniModel(t)
 	d := countData(t, 720, 120)
-	b, err := backend.NewFromConfig(backend.CPUConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := newModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	before, err := eval.Evaluate(b, base, d.Val, eval.Options{Mode: eval.Generate, MaxNewTokens: 5, Prompt: d.Prompt})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, before := baseAnswers(t, newModel, d)
 	baseGen := before.Summary()["accuracy"]
 	m := PaperReFT(4, "all")
 	m.Train.Progress, m.Train.BatchSize, m.Train.LR, m.Train.Epochs = io.Discard, 8, 2e-2, 1

@@ -252,15 +252,21 @@ func (m Method) Describe(c llava.Config, p cvbench.PromptOptions, dt dtypes.DTyp
 	return s
 }
 
-// TemplateName names a prompt format for results: the template text itself.
+// TemplateName names a prompt format for results: the template text itself,
+// and the answer form when the response is the choice's text rather than
+// its letter.
 func TemplateName(p cvbench.PromptOptions) string {
+	name := "cvbench: the prompt field verbatim"
 	switch p.Format {
 	case cvbench.PromptPaper:
-		return `paper: "<|user|>: <image>\n{prompt}\n<|assistant|>: {response}<|im_end|>"`
+		name = `paper: "<|user|>: <image>\n{prompt}\n<|assistant|>: {response}<|im_end|>"`
 	case cvbench.PromptChatML:
-		return `chatml: "<|im_start|>system\nAnswer the question<|im_end|><|im_start|>user\n<image>\n{prompt}<|im_end|><|im_start|>assistant\n{response}<|im_end|>"`
+		name = `chatml: "<|im_start|>system\nAnswer the question<|im_end|><|im_start|>user\n<image>\n{prompt}<|im_end|><|im_start|>assistant\n{response}<|im_end|>"`
 	}
-	return "cvbench: the prompt field verbatim"
+	if p.Target == cvbench.TargetText {
+		name += "; {response} is the choice's text, not its letter"
+	}
+	return name
 }
 
 func componentName(c reft.Component) string {

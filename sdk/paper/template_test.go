@@ -1,13 +1,13 @@
 package paper
 
 import (
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/visreft/visreft/sdk/experiment"
 	"strings"
 	"testing"
 
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/eval"
+	"github.com/visreft/visreft/sdk/experiment"
 )
 
 // TestPresetUsesPaperTemplate: both presets prompt with the paper's
@@ -75,6 +75,9 @@ func TestTargetFromEnv(t *testing.T) {
 	if f := s.RecordConfig()["answer_form"]; f != "answers: the choice's text" {
 		t.Errorf("results record answer form %v", f)
 	}
+	if tmpl := experiment.PaperReFT(4, "all").Describe(s.baseConfig, s.Data.PromptOptions(), s.ComputeDType, s.EvalModes).Template; !strings.Contains(tmpl, "the choice's text") {
+		t.Errorf("each run's setting records template %q, without the answer form", tmpl)
+	}
 	if n := s.FigureOptions("t").Note; !strings.Contains(n, "answers: the choice's text") {
 		t.Errorf("figure note %q does not say the answers are texts", n)
 	}
@@ -93,6 +96,7 @@ func TestTargetFromEnv(t *testing.T) {
 func TestRunKeyNamesPromptAndDType(t *testing.T) {
 	t.Setenv("VISREFT_CACHE", t.TempDir())
 	t.Setenv("VISREFT_TEMPLATE", "")
+	t.Setenv("VISREFT_TARGET", "")
 	t.Setenv("VISREFT_COMPUTE_DTYPE", "f32")
 	s, err := NewSetup("demo", true)
 	if err != nil {

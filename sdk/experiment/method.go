@@ -252,9 +252,17 @@ func (m Method) Describe(c llava.Config, p cvbench.PromptOptions, dt dtypes.DTyp
 	return s
 }
 
+// AnswerForm names a prompt's answer form for results and figures.
+func AnswerForm(p cvbench.PromptOptions) string {
+	if p.Target == cvbench.TargetText {
+		return "answers: the choice's text"
+	}
+	return "answers: the choice's letter"
+}
+
 // TemplateName names a prompt format for results: the template text itself,
-// and the answer form when the response is the choice's text rather than
-// its letter.
+// and the answer form (AnswerForm) when the response is the choice's text
+// rather than its letter.
 func TemplateName(p cvbench.PromptOptions) string {
 	name := "cvbench: the prompt field verbatim"
 	switch p.Format {
@@ -264,7 +272,7 @@ func TemplateName(p cvbench.PromptOptions) string {
 		name = `chatml: "<|im_start|>system\nAnswer the question<|im_end|><|im_start|>user\n<image>\n{prompt}<|im_end|><|im_start|>assistant\n{response}<|im_end|>"`
 	}
 	if p.Target == cvbench.TargetText {
-		name += "; {response} is the choice's text, not its letter"
+		name += "; " + AnswerForm(p)
 	}
 	return name
 }

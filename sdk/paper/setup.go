@@ -117,14 +117,6 @@ func PromptFromEnv() (cvbench.PromptOptions, error) {
 	return p, nil
 }
 
-// answerForm names the prompt's answer form for results and figures.
-func answerForm(p cvbench.PromptOptions) string {
-	if p.Target == cvbench.TargetText {
-		return "answers: the choice's text"
-	}
-	return "answers: the choice's letter"
-}
-
 // PresetFromEnv is VISREFT_PRESET, "demo" when unset.
 func PresetFromEnv() string {
 	if p := os.Getenv("VISREFT_PRESET"); p != "" {
@@ -394,7 +386,7 @@ func (s *Setup) FigureOptions(title string) plot.Options {
 	}
 	return plot.Options{Title: title, Synthetic: s.Synthetic, Provenance: s.Provenance, ModelLayers: s.NumLayers,
 		Note: fmt.Sprintf("visreft, preset %s, %s, %s, backend %s; %s", preset,
-			s.Data.PromptOptions().Format.String()+" template, "+answerForm(s.Data.PromptOptions()),
+			s.Data.PromptOptions().Format.String()+" template, "+experiment.AnswerForm(s.Data.PromptOptions()),
 			experiment.DTypeName(s.ComputeDType), s.Choice.Config, s.ProtocolNote())}
 }
 
@@ -423,7 +415,7 @@ func (s *Setup) RecordConfig() map[string]any {
 		modes = append(modes, m.String())
 	}
 	return map[string]any{"data": s.DataInfo(), "template": experiment.TemplateName(s.Data.PromptOptions()),
-		"answer_form":   answerForm(s.Data.PromptOptions()),
+		"answer_form":   experiment.AnswerForm(s.Data.PromptOptions()),
 		"compute_dtype": experiment.DTypeName(s.ComputeDType), "compute_dtype_reason": s.DTypeReason,
 		"protocols": modes, "chance_accuracy": experiment.ChanceAccuracy(s.Data.Val),
 		"choices": PaperSilentChoices, "prefix_cache": s.PrefixCache}

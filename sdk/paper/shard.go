@@ -41,7 +41,8 @@ func (e *MissingRunError) Error() string { return fmt.Sprintf("run %s: %s", e.Ke
 // RunKey names a method configuration on this preset: its checkpoint
 // folder and its stored result (runs/<key>.json). Besides the method it
 // hashes what else changes the run within one identity's folder: the
-// prompt (template, answer form) and the compute dtype.
+// prompt the run uses (Data.PromptOptions: template, answer form) and the
+// compute dtype.
 func (s *Setup) RunKey(m experiment.Method) (string, error) {
 	s.tune(&m)
 	m.Train.Progress = nil
@@ -50,7 +51,7 @@ func (s *Setup) RunKey(m experiment.Method) (string, error) {
 		Preset       string
 		Prompt       cvbench.PromptOptions
 		ComputeDType string
-	}{m, s.Preset, s.Data.Prompt, experiment.DTypeName(s.ComputeDType)})
+	}{m, s.Preset, s.Data.PromptOptions(), experiment.DTypeName(s.ComputeDType)})
 	if err != nil {
 		return "", err
 	}

@@ -183,7 +183,8 @@ func TestMiniReFTLearnsTheAnswerFormat(t *testing.T) {
 }
 
 // countData is a CV-Bench-format count task (generator seed 2, scenes
-// visreft-mini never saw), nTrain training and the rest held-out questions,
+// visreft-mini never saw) of n questions, the first nVal held out and the
+// rest for training,
 // answered with the correct option's text ("3") rather than its letter: the
 // one image-dependent skill visreft-mini has is counting, and it cannot map
 // a count onto a letter (see the README's visreft-mini section).

@@ -5,8 +5,8 @@ import (
 	"runtime"
 	"time"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/visreft/visreft/sdk/backend"
 )
 

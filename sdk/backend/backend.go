@@ -7,9 +7,12 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/backends/simplego"
-	"github.com/gomlx/gomlx/backends/xla"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/go-xla/compute/xla"
+	// Registers go-xla's plugin installer; [NewFromConfig] turns it off
+	// unless VISREFT_ALLOW_DOWNLOAD=1.
+	_ "github.com/gomlx/go-xla/compute/xla/autoinstall"
 )
 
 // CPUConfig is the pure-Go backend configuration used when no GPU is
@@ -47,7 +50,7 @@ type Choice struct {
 // GPU without a plugin is an error that names every place searched:
 // computing a paper-sized run on the CPU by accident would waste hours.
 func Choose() (Choice, error) {
-	if cfg, ok := os.LookupEnv(backends.ConfigEnvVar); ok && cfg != "" {
+	if cfg, ok := os.LookupEnv(compute.ConfigEnvVar); ok && cfg != "" {
 		name, rest, _ := strings.Cut(cfg, ":")
 		if isXLA(name) && (rest == "cuda" || rest == "gpu") {
 			plugin, searched, err := FindCUDAPlugin()
@@ -90,7 +93,7 @@ func isXLA(name string) bool {
 
 // New creates the backend [Choose] picks. For XLA on CUDA it first points
 // XLA at the CUDA toolkit next to the plugin (see [PrepareCUDAEnv]).
-func New() (backends.Backend, Choice, error) {
+func New() (compute.Backend, Choice, error) {
 	c, err := Choose()
 	if err != nil {
 		return nil, c, err
@@ -101,7 +104,7 @@ func New() (backends.Backend, Choice, error) {
 
 // NewFromConfig creates a backend from a GOMLX_BACKEND-style string, with
 // downloads disabled unless VISREFT_ALLOW_DOWNLOAD=1.
-func NewFromConfig(config string) (backends.Backend, error) {
+func NewFromConfig(config string) (compute.Backend, error) {
 	name, rest, _ := strings.Cut(config, ":")
 	if isXLA(name) {
 		xla.EnableAutoInstall(os.Getenv(EnvAllowDownload) == "1")
@@ -115,10 +118,10 @@ func NewFromConfig(config string) (backends.Backend, error) {
 			}
 		}
 	}
-	var b backends.Backend
+	var b compute.Backend
 	create := func() error {
 		var err error
-		b, err = backends.NewWithConfig(config)
+		b, err = compute.NewWithConfig(config)
 		return err
 	}
 	if name == "go" && strings.Contains(rest, "parallelism=") {
@@ -127,6 +130,9 @@ func NewFromConfig(config string) (backends.Backend, error) {
 	err := catch(create)
 	if err != nil {
 		return nil, fmt.Errorf("backend: creating %q: %w", config, err)
+	}
+	if name == "go" {
+		warnNoSIMD()
 	}
 	return b, nil
 }
@@ -165,21 +171,21 @@ func catch(fn func() error) (err error) {
 }
 
 var (
-	shared     backends.Backend
+	shared     compute.Backend
 	sharedErr  error
 	sharedOnce sync.Once
 )
 
 // Shared returns one process-wide backend made by [New]: compiling on a new
 // backend per call would throw away XLA's compilation cache.
-func Shared() (backends.Backend, error) {
+func Shared() (compute.Backend, error) {
 	sharedOnce.Do(func() { shared, _, sharedErr = New() })
 	return shared, sharedErr
 }
 
 // MustShared is [Shared] for graph-building code, which panics on error by
 // GoMLX convention.
-func MustShared() backends.Backend {
+func MustShared() compute.Backend {
 	b, err := Shared()
 	if err != nil {
 		panic(err)
@@ -188,4 +194,8 @@ func MustShared() backends.Backend {
 }
 
 // ensure the pure-Go backend stays linked in even where nothing names it.
-var _ = simplego.BackendName
+var _ = gobackend.BackendName
+
+// Downloads stay off from the start, so that nothing in the process that
+// reaches go-xla before [NewFromConfig] does can trigger one.
+func init() { xla.EnableAutoInstall(os.Getenv(EnvAllowDownload) == "1") }

@@ -4,14 +4,14 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph"
 )
 
 // mlpStep builds the gradient of a two-layer MLP in HF Linear layout
 // (weights [out, in]) over x: [batch, seq, hidden], the shape of a decoder's
 // MLP at toy scale: the kind of step the stock gradient makes slow.
-func mlpStep(b backends.Backend) *Exec {
+func mlpStep(b compute.Backend) *Exec {
 	return MustNewExec(b, func(x, w1, w2 *Node) []*Node {
 		h := DotGeneral(x, []int{2}, nil, w1, []int{1}, nil) // [batch, seq, inter]
 		h = Tanh(h)
@@ -21,7 +21,7 @@ func mlpStep(b backends.Backend) *Exec {
 	})
 }
 
-func benchStep(b *testing.B, be backends.Backend, gemm bool) {
+func benchStep(b *testing.B, be compute.Backend, gemm bool) {
 	UseGEMMGradients(gemm)
 	defer UseGEMMGradients(true)
 	r := rand.New(rand.NewPCG(1, 2))

@@ -3,8 +3,8 @@ package backend
 import (
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
 )
 
 // TestPureGoBFloat16Truncates pins a property of GoMLX v0.26.0's pure-Go

@@ -8,15 +8,14 @@ import (
 	"strings"
 	"sync"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
 )
 
 // The stock gradients of GoMLX v0.26.0, kept so that tests and benchmarks can
 // compare them with ours.
 var (
 	stockDotGeneralVJP = VJPRegistration[NodeTypeDotGeneral]
-	stockDotVJP        = VJPRegistration[NodeTypeDot]
 	gradientsMu        sync.Mutex
 )
 
@@ -31,10 +30,8 @@ func UseGEMMGradients(on bool) {
 	defer gradientsMu.Unlock()
 	if on {
 		VJPRegistration[NodeTypeDotGeneral] = gemmDotGeneralVJP
-		VJPRegistration[NodeTypeDot] = gemmDotVJP
 	} else {
 		VJPRegistration[NodeTypeDotGeneral] = stockDotGeneralVJP
-		VJPRegistration[NodeTypeDot] = stockDotVJP
 	}
 	VJPRegistration[NodeTypeRsqrt] = rsqrtVJP
 	VJPRegistration[NodeTypeIdentity] = identityVJP
@@ -91,14 +88,6 @@ func crossAxes(rank int, contract, batch []int) []int {
 func gemmDotGeneralVJP(node *Node, vjps []*Node, _ shapes.Shape) []*Node {
 	lhs, rhs := node.Inputs()[0], node.Inputs()[1]
 	return dotGeneralGrads(lhs, rhs, parseDotGeneralAxes(node), vjps[0])
-}
-
-// gemmDotVJP handles the Dot op (vector/matrix products) through the same
-// formula: Dot contracts lhs's last axis with rhs's first.
-func gemmDotVJP(node *Node, vjps []*Node, _ shapes.Shape) []*Node {
-	lhs, rhs := node.Inputs()[0], node.Inputs()[1]
-	axes := dotAxes{lhsContract: []int{lhs.Rank() - 1}, rhsContract: []int{0}}
-	return dotGeneralGrads(lhs, rhs, axes, vjps[0])
 }
 
 func dotGeneralGrads(lhs, rhs *Node, ax dotAxes, v *Node) []*Node {

@@ -6,13 +6,13 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // testBackend is the pure-Go backend in the non-deadlocking configuration.
-func testBackend(t testing.TB) backends.Backend {
+func testBackend(t testing.TB) compute.Backend {
 	t.Helper()
 	b, err := NewFromConfig(CPUConfig)
 	if err != nil {
@@ -57,14 +57,14 @@ var dotCases = []dotCase{
 
 // gradsOf returns d(sum(out*w))/dlhs and /drhs for one case, with random w
 // so that the incoming gradient is not uniform.
-func gradsOf(t *testing.T, b backends.Backend, c dotCase, lhs, rhs *tensors.Tensor, seed uint64) (gl, gr []float32) {
+func gradsOf(t *testing.T, b compute.Backend, c dotCase, lhs, rhs *tensors.Tensor, seed uint64) (gl, gr []float32) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 7))
 	var wT *tensors.Tensor
 	e, err := NewExec(b, func(l, rr *Node) []*Node {
 		var out *Node
 		if c.useDot {
-			out = Dot(l, rr)
+			out = Dot(l, rr).Product()
 		} else {
 			out = DotGeneral(l, c.lc, c.lb, rr, c.rc, c.rb)
 		}

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"image"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/models/llava"
 )
@@ -78,7 +78,7 @@ type Result struct {
 // Evaluate scores m on xs. Results made from synthetic examples carry
 // Scores.Synthetic = true. It compiles its graphs for this call only; an
 // Evaluator keeps them for the next.
-func Evaluate(b backends.Backend, m *llava.Model, xs []cvbench.Example, opt Options) (*Result, error) {
+func Evaluate(b compute.Backend, m *llava.Model, xs []cvbench.Example, opt Options) (*Result, error) {
 	e := NewEvaluator(b, m, opt)
 	defer e.Close()
 	return e.Evaluate(xs, opt.Mode, opt.Features)

@@ -4,9 +4,9 @@ import (
 	"maps"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/models/llava"
 )
@@ -16,10 +16,10 @@ import (
 // compiled once per shape bucket and reused by every later Evaluate call
 // (the validation and the train evaluations of a run, both protocols).
 type Evaluator struct {
-	b      backends.Backend
+	b      compute.Backend
 	m      *llava.Model
 	opt    Options
-	lik    *context.Exec
+	lik    *model.Exec
 	gen    *llava.Generator
 	nExtra int
 	builds map[string]int // graphs built (= compiled) per phase
@@ -30,7 +30,7 @@ type Evaluator struct {
 
 // NewEvaluator prepares evaluation of m with opt (its Mode and Features
 // are given per Evaluate call); nothing is compiled yet.
-func NewEvaluator(b backends.Backend, m *llava.Model, opt Options) *Evaluator {
+func NewEvaluator(b compute.Backend, m *llava.Model, opt Options) *Evaluator {
 	return &Evaluator{b: b, m: m, opt: opt.withDefaults(), builds: map[string]int{}}
 }
 
@@ -72,16 +72,16 @@ func (e *Evaluator) Close() {
 
 // likelihood is the choice-scoring graph: summed log-probabilities of each
 // sample's targets.
-func (e *Evaluator) likelihood() *context.Exec {
+func (e *Evaluator) likelihood() *model.Exec {
 	if e.lik == nil {
 		m, opt := e.m, e.opt
-		e.lik = context.MustNewExec(e.b, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) *Node {
+		e.lik = model.MustNewExec(e.b, m.Ctx.Store(), func(scope *model.Scope, in []*Node) *Node {
 			e.builds["likelihood"]++
 			inp := llava.Inputs{TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4], DType: opt.DType}
 			inp.SetVision(in[0])
-			llava.ApplySteer(ctx, opt.Steer, &inp, in[8:8+e.nExtra])
-			out := llava.ForwardHidden(ctx, m.Config, inp)
-			return ReduceSum(llava.TargetLogProbs(ctx, m.Config, out.Final, in[5], in[6], in[7]), 1)
+			llava.ApplySteer(scope, opt.Steer, &inp, in[8:8+e.nExtra])
+			out := llava.ForwardHidden(scope, m.Config, inp)
+			return ReduceSum(llava.TargetLogProbs(scope, m.Config, out.Final, in[5], in[6], in[7]), 1)
 		})
 	}
 	return e.lik

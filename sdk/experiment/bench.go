@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/visreft/visreft/sdk/lora"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/reft"
@@ -62,7 +62,7 @@ type BenchResult struct {
 // 1e-6 (speed does not depend on it, and random-weight models stay finite);
 // nothing is evaluated. The process's peak resident memory is reset before
 // the run where Linux allows it (/proc/self/clear_refs) and read after.
-func Bench(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Model, error), d Data, m Method, opt BenchOptions) (*BenchResult, error) {
+func Bench(cctx gocontext.Context, b compute.Backend, newModel func() (*llava.Model, error), d Data, m Method, opt BenchOptions) (*BenchResult, error) {
 	if opt.Batch <= 0 {
 		opt.Batch = 1
 	}

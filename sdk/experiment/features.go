@@ -5,11 +5,11 @@ import (
 	"image"
 	"io"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/progress"
 )
@@ -43,12 +43,12 @@ const DefaultFeatureBudget = 8 << 30
 
 // NewFeatureCache runs the vision tower and projector of m over images,
 // batch at a time, and keeps the results; it refuses to go past budget bytes.
-func NewFeatureCache(b backends.Backend, m *llava.Model, images []func() (image.Image, error), batch int, budget int64) (*FeatureCache, error) {
+func NewFeatureCache(b compute.Backend, m *llava.Model, images []func() (image.Image, error), batch int, budget int64) (*FeatureCache, error) {
 	return NewFeatureCacheWith(b, m, images, FeatureOptions{Batch: batch, Budget: budget})
 }
 
 // NewFeatureCacheWith is NewFeatureCache with a compute dtype and progress.
-func NewFeatureCacheWith(b backends.Backend, m *llava.Model, images []func() (image.Image, error), o FeatureOptions) (*FeatureCache, error) {
+func NewFeatureCacheWith(b compute.Backend, m *llava.Model, images []func() (image.Image, error), o FeatureOptions) (*FeatureCache, error) {
 	if o.Batch <= 0 {
 		o.Batch = 8
 	}
@@ -68,8 +68,8 @@ func NewFeatureCacheWith(b backends.Backend, m *llava.Model, images []func() (im
 		return nil, fmt.Errorf("experiment: caching %d images' features needs %d MiB, over the %d MiB budget",
 			len(images), need>>20, budget>>20)
 	}
-	e := context.MustNewExec(b, m.Ctx.Reuse(), func(ctx *context.Context, px *Node) *Node {
-		return ConvertDType(llava.ImageFeatures(ctx, m.Config, ConvertDType(px, o.DType), nil), dtypes.Float32)
+	e := model.MustNewExec(b, m.Ctx.Store(), func(scope *model.Scope, px *Node) *Node {
+		return ConvertDType(llava.ImageFeatures(scope, m.Config, ConvertDType(px, o.DType), nil), dtypes.Float32)
 	})
 	defer e.Finalize()
 	bar := progress.New(o.Progress, o.Name, len(images))

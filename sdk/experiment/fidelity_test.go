@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/demo"
 	"github.com/visreft/visreft/sdk/internal/testutil"
@@ -30,13 +30,13 @@ func fidelityData(t testing.TB, n int) Data {
 
 // frozenParams are the graph's parameter nodes of variables outside the
 // intervention scope (the frozen model's weights).
-func frozenParams(ctx *context.Context, g *Graph) map[*Node]string {
+func frozenParams(scope *model.Scope, g *Graph) map[*Node]string {
 	out := map[*Node]string{}
-	for v := range ctx.IterVariables() {
-		if strings.HasPrefix(v.ScopeAndName(), "/"+reftScope+"/") || !v.InUseByGraph(g) {
+	for v := range scope.IterVariables() {
+		if strings.HasPrefix(v.Path(), "/"+reftScope+"/") || !v.InUseByGraph(g) {
 			continue
 		}
-		out[v.ValueGraph(g)] = v.ScopeAndName()
+		out[v.NodeValue(g)] = v.Path()
 	}
 	return out
 }
@@ -84,17 +84,17 @@ func trainingGraphStats(t *testing.T, dt dtypes.DType) (float64, map[dtypes.DTyp
 		t.Fatal(err)
 	}
 	dots := map[dtypes.DType][]string{}
-	e := context.MustNewExec(b, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) *Node {
-		loss := lossFn(m.Config, steer, dt)(ctx, in)
+	e := model.MustNewExec(b, m.Ctx.Store(), func(scope *model.Scope, in []*Node) *Node {
+		loss := lossFn(m.Config, steer, dt)(scope, in)
 		g := loss.Graph()
 		var wrt []*Node
-		for v := range ctx.IterVariables() {
-			if strings.HasPrefix(v.ScopeAndName(), "/"+reftScope+"/") && v.InUseByGraph(g) {
-				wrt = append(wrt, v.ValueGraph(g))
+		for v := range scope.IterVariables() {
+			if strings.HasPrefix(v.Path(), "/"+reftScope+"/") && v.InUseByGraph(g) {
+				wrt = append(wrt, v.NodeValue(g))
 			}
 		}
 		grads := Gradient(loss, wrt...)
-		frozen := frozenParams(ctx, g)
+		frozen := frozenParams(scope, g)
 		for _, n := range g.Nodes() {
 			if n.Type() != NodeTypeDotGeneral {
 				continue
@@ -291,8 +291,8 @@ func TestRunRecordsPaperSetting(t *testing.T) {
 	if !strings.Contains(res.Setting.Trainable, "stay frozen") || res.TrainedParams >= res.TrainableParams {
 		t.Errorf("trainable %q: trained %d of %d", res.Setting.Trainable, res.TrainedParams, res.TrainableParams)
 	}
-	tower := res.Model.Ctx.In("model").In("vision_tower").In("vision_tower").In("vision_model").In("encoder").
-		In("layers").In("0").In("self_attn").In("q_proj").GetVariable("lora_B")
+	tower := res.Model.Ctx.At("model").At("vision_tower").At("vision_tower").At("vision_model").At("encoder").
+		At("layers").At("0").At("self_attn").At("q_proj").GetVariable("lora_B")
 	if tower == nil {
 		t.Fatal("no LoRA adapter on the tower")
 	}

@@ -7,11 +7,11 @@ import (
 	"io"
 	"math"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/progress"
@@ -57,7 +57,7 @@ type PrefixOptions struct {
 // NewPrefixCache runs model m's tower, projector and decoder blocks
 // 0..layer over examples xs (a run's Data.Train, in order) and keeps block
 // layer's output at every valid position.
-func NewPrefixCache(b backends.Backend, m *llava.Model, xs []cvbench.Example, layer int, o PrefixOptions) (*PrefixCache, error) {
+func NewPrefixCache(b compute.Backend, m *llava.Model, xs []cvbench.Example, layer int, o PrefixOptions) (*PrefixCache, error) {
 	if layer < 0 || layer >= m.Config.NumHiddenLayers {
 		return nil, fmt.Errorf("experiment: prefix cache at layer %d: the decoder has layers 0..%d", layer, m.Config.NumHiddenLayers-1)
 	}
@@ -99,7 +99,7 @@ func (o PrefixOptions) withDefaults() PrefixOptions {
 // Layer+1..layer over the cached states (in place): a sweep that visits
 // its lowest layers in increasing order runs each block once per example.
 // xs must be the examples the cache was made from.
-func (pc *PrefixCache) Advance(b backends.Backend, m *llava.Model, xs []cvbench.Example, layer int, o PrefixOptions) error {
+func (pc *PrefixCache) Advance(b compute.Backend, m *llava.Model, xs []cvbench.Example, layer int, o PrefixOptions) error {
 	if layer < pc.Layer || layer >= m.Config.NumHiddenLayers {
 		return fmt.Errorf("experiment: prefix cache at layer %d cannot move to layer %d (only up, to at most %d)", pc.Layer, layer, m.Config.NumHiddenLayers-1)
 	}
@@ -120,18 +120,18 @@ func (pc *PrefixCache) Advance(b backends.Backend, m *llava.Model, xs []cvbench.
 
 // run computes block layer's output for every example of src: from the
 // embeddings when src has no prefix, else from pc's states.
-func (pc *PrefixCache) run(b backends.Backend, m *llava.Model, src *source, layer int, o PrefixOptions, name string) error {
+func (pc *PrefixCache) run(b compute.Backend, m *llava.Model, src *source, layer int, o PrefixOptions, name string) error {
 	from := pc.Layer // blocks from+1..layer run
 	st := stages(m.Config, nil, o.DType)
-	e := context.MustNewExec(b, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) *Node {
+	e := model.MustNewExec(b, m.Ctx.Store(), func(scope *model.Scope, in []*Node) *Node {
 		var h *Node
 		if src.prefix != nil {
 			h = ConvertDType(in[0], o.DType)
 		} else {
-			h = st.Embed(ctx, in)
+			h = st.Embed(scope, in)
 		}
 		for i := from + 1; i <= layer; i++ {
-			h = st.Blocks[i](ctx, h, in)
+			h = st.Blocks[i](scope, h, in)
 		}
 		return ConvertDType(h, dtypes.Float32)
 	})
@@ -260,17 +260,17 @@ func (m Method) LowestDecoderLayer(c llava.Config) (int, bool, error) {
 // output is what the cache holds.
 func prefixStages(c llava.Config, steer llava.Steer, dt dtypes.DType, k int) train.Stages {
 	full := stages(c, steer, dt)
-	atK := func(ctx *context.Context, h *Node, batch []*Node) *Node {
+	atK := func(scope *model.Scope, h *Node, batch []*Node) *Node {
 		if steer != nil {
-			if hook := steer.Hook(ctx, batch[8:]); hook != nil {
+			if hook := steer.Hook(scope, batch[8:]); hook != nil {
 				h = hook(k, h)
 			}
 		}
 		return h
 	}
 	return train.Stages{
-		Embed:  func(ctx *context.Context, batch []*Node) *Node { return ConvertDType(batch[0], dt) },
-		Blocks: append([]func(*context.Context, *Node, []*Node) *Node{atK}, full.Blocks[k+1:]...),
+		Embed:  func(scope *model.Scope, batch []*Node) *Node { return ConvertDType(batch[0], dt) },
+		Blocks: append([]func(*model.Scope, *Node, []*Node) *Node{atK}, full.Blocks[k+1:]...),
 		Head:   full.Head,
 	}
 }

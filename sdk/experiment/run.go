@@ -11,10 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/eval"
 	"github.com/visreft/visreft/sdk/lora"
@@ -138,7 +138,7 @@ type Result struct {
 // Run trains method m on a fresh model from newModel over d.Train and
 // evaluates it on d.Val (and on part of d.Train). Every run starts from
 // the same base weights, so runs of a sweep are comparable.
-func Run(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Model, error), d Data, m Method, opt Options) (*Result, error) {
+func Run(cctx gocontext.Context, b compute.Backend, newModel func() (*llava.Model, error), d Data, m Method, opt Options) (*Result, error) {
 	d.Prompt = d.PromptOptions()
 	model, err := newModel()
 	if err != nil {
@@ -241,7 +241,7 @@ func (opt Options) withDefaults() Options {
 // EvaluateBase evaluates model as it is, without fine-tuning, exactly as
 // Run evaluates a trained one (same protocols, splits, features and
 // compute dtype): the "base" row of Table 5. The model stays the caller's.
-func EvaluateBase(b backends.Backend, model *llava.Model, d Data, opt Options, progress io.Writer) (*Result, error) {
+func EvaluateBase(b compute.Backend, model *llava.Model, d Data, opt Options, progress io.Writer) (*Result, error) {
 	d.Prompt = d.PromptOptions()
 	opt = opt.withDefaults()
 	res := &Result{Method: "base", TotalParams: llava.CountParams(model.Config).Total, PrefixLayer: -1,
@@ -251,7 +251,7 @@ func EvaluateBase(b backends.Backend, model *llava.Model, d Data, opt Options, p
 
 // evaluate fills res's accuracies: every protocol on d.Val and on part of
 // d.Train (Options.EvalTrain), through one evaluator.
-func (res *Result) evaluate(b backends.Backend, model *llava.Model, steer llava.Steer, d Data, opt Options, name string, progressTo io.Writer) error {
+func (res *Result) evaluate(b compute.Backend, model *llava.Model, steer llava.Steer, d Data, opt Options, name string, progressTo io.Writer) error {
 	start := time.Now()
 	res.ChanceAccuracy = ChanceAccuracy(d.Val)
 	res.ValByProtocol, res.TrainByProtocol = map[string]float64{}, map[string]float64{}
@@ -314,7 +314,7 @@ func (res *Result) evaluate(b backends.Backend, model *llava.Model, steer llava.
 
 // prepare adds the method's variables to a fresh model and returns its
 // Steer (ReFT) or nil.
-func prepare(b backends.Backend, model *llava.Model, m Method, seed uint64) (llava.Steer, error) {
+func prepare(b compute.Backend, model *llava.Model, m Method, seed uint64) (llava.Steer, error) {
 	switch m.Name {
 	case "reft":
 		st, err := NewReFTSteer(ReFTBase(model.Config, ""), model.Config.Vision.WithDefaults().NumPatches(), m.ReFT...)
@@ -322,7 +322,7 @@ func prepare(b backends.Backend, model *llava.Model, m Method, seed uint64) (lla
 			return nil, err
 		}
 		for _, set := range st.Sets() {
-			if err := reft.Init(model.Ctx.In(reftScope), set, reft.InitOptions{Seed: seed, Backend: b}); err != nil {
+			if err := reft.Init(model.Ctx.At(reftScope), set, reft.InitOptions{Seed: seed, Backend: b}); err != nil {
 				return nil, err
 			}
 		}
@@ -339,11 +339,11 @@ func prepare(b backends.Backend, model *llava.Model, m Method, seed uint64) (lla
 // lossFn is the answer-token loss of nanoLLaVA on a source batch, computed
 // in dtype dt (the pixels or features are converted on entry).
 func lossFn(c llava.Config, steer llava.Steer, dt dtypes.DType) train.LossFn {
-	return func(ctx *context.Context, in []*Node) *Node {
+	return func(scope *model.Scope, in []*Node) *Node {
 		inp := batchInputs(in, dt)
-		llava.ApplySteer(ctx, steer, &inp, in[8:])
-		out := llava.ForwardHidden(ctx, c, inp)
-		return llava.AnswerLoss(ctx, c, out.Final, in[5], in[6], in[7])
+		llava.ApplySteer(scope, steer, &inp, in[8:])
+		out := llava.ForwardHidden(scope, c, inp)
+		return llava.AnswerLoss(scope, c, out.Final, in[5], in[6], in[7])
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 	"github.com/visreft/visreft/sdk/eval"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/reft"
@@ -120,7 +120,7 @@ func (o SelectOptions) withDefaults() SelectOptions {
 // scored on the validation split; the best 1/Eta go on to Eta times the
 // data, until one is left. n0 is the most the budget allows. The ranking
 // puts later rounds first, each round by score.
-func SelectHalving(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Model, error), d Data, o SelectOptions) (*Selection, error) {
+func SelectHalving(cctx gocontext.Context, b compute.Backend, newModel func() (*llava.Model, error), d Data, o SelectOptions) (*Selection, error) {
 	o = o.withDefaults()
 	start := time.Now()
 	sel, numLayers, err := newSelection("halving", newModel, d, o)
@@ -178,7 +178,7 @@ func SelectHalving(cctx gocontext.Context, b backends.Backend, newModel func() (
 // the training data as the budget allows, then scores each candidate
 // without training it: the trained set truncated to the candidate's
 // layers and rank (reft.Truncate) and evaluated on the validation split.
-func SelectOneShot(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Model, error), d Data, o SelectOptions) (*Selection, error) {
+func SelectOneShot(cctx gocontext.Context, b compute.Backend, newModel func() (*llava.Model, error), d Data, o SelectOptions) (*Selection, error) {
 	o = o.withDefaults()
 	start := time.Now()
 	sel, numLayers, err := newSelection("one-shot", newModel, d, o)
@@ -219,7 +219,7 @@ func SelectOneShot(cctx gocontext.Context, b backends.Backend, newModel func() (
 			return nil, err
 		}
 		rs := steer.(*ReFTSteer)
-		if err := reft.Truncate(b, trained.Model.Ctx.In(reftScope), src, model.Ctx.In(reftScope), rs.Decoder); err != nil {
+		if err := reft.Truncate(b, trained.Model.Ctx.At(reftScope), src, model.Ctx.At(reftScope), rs.Decoder); err != nil {
 			return nil, err
 		}
 		acc, err := sel.evaluate(b, model, rs, d, o, c)
@@ -277,7 +277,7 @@ func (sel *Selection) method(c Candidate, o SelectOptions, numLayers int) Method
 }
 
 // score trains and scores candidates cs on d (one round), best first.
-func (sel *Selection) score(cctx gocontext.Context, b backends.Backend, newModel func() (*llava.Model, error), d Data, cs []Candidate, round int, o SelectOptions, numLayers int) ([]Scored, error) {
+func (sel *Selection) score(cctx gocontext.Context, b compute.Backend, newModel func() (*llava.Model, error), d Data, cs []Candidate, round int, o SelectOptions, numLayers int) ([]Scored, error) {
 	order := append([]Candidate(nil), cs...)
 	sort.SliceStable(order, func(i, j int) bool { return order[i].Lowest < order[j].Lowest }) // the prefix cache only moves up
 	var pc *PrefixCache
@@ -308,7 +308,7 @@ func (sel *Selection) score(cctx gocontext.Context, b backends.Backend, newModel
 
 // prefixAt is a prefix cache of d.Train at block layer: pc itself when it
 // is there, pc advanced when below, a new one when pc is nil or above.
-func (sel *Selection) prefixAt(b backends.Backend, newModel func() (*llava.Model, error), d Data, pc *PrefixCache, layer int, o SelectOptions) (*PrefixCache, error) {
+func (sel *Selection) prefixAt(b compute.Backend, newModel func() (*llava.Model, error), d Data, pc *PrefixCache, layer int, o SelectOptions) (*PrefixCache, error) {
 	if pc != nil && pc.Layer == layer {
 		return pc, nil
 	}
@@ -325,7 +325,7 @@ func (sel *Selection) prefixAt(b backends.Backend, newModel func() (*llava.Model
 }
 
 // evaluate scores a prepared model and steer on d.Val by the scoring protocol.
-func (sel *Selection) evaluate(b backends.Backend, model *llava.Model, steer llava.Steer, d Data, o SelectOptions, c Candidate) (float64, error) {
+func (sel *Selection) evaluate(b compute.Backend, model *llava.Model, steer llava.Steer, d Data, o SelectOptions, c Candidate) (float64, error) {
 	ev := eval.NewEvaluator(b, model, eval.Options{Prompt: d.PromptOptions(), BatchSize: o.Run.EvalBatch, Steer: steer,
 		DType: o.Run.ComputeDType, MaxNewTokens: max(o.Run.EvalMaxNewTokens, 5)})
 	defer ev.Close()

@@ -3,12 +3,12 @@ package experiment
 import (
 	"strconv"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/compute/dtypes"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/nn"
@@ -26,24 +26,24 @@ import (
 func stages(c llava.Config, steer llava.Steer, dt dtypes.DType) train.Stages {
 	qc := c.Config.WithDefaults()
 	st := train.Stages{
-		Embed: func(ctx *context.Context, batch []*Node) *Node {
+		Embed: func(scope *model.Scope, batch []*Node) *Node {
 			inp := batchInputs(batch, dt)
-			llava.ApplySteer(ctx, steer, &inp, batch[8:])
-			return llava.Embeds(ctx, c, inp)
+			llava.ApplySteer(scope, steer, &inp, batch[8:])
+			return llava.Embeds(scope, c, inp)
 		},
-		Head: func(ctx *context.Context, h *Node, batch []*Node) *Node {
-			final := nn.RMSNorm(ctx.In("model").In("norm"), h, qc.RMSNormEps)
-			return llava.AnswerLoss(ctx, c, final, batch[5], batch[6], batch[7])
+		Head: func(scope *model.Scope, h *Node, batch []*Node) *Node {
+			final := nn.RMSNorm(scope.At("model").At("norm"), h, qc.RMSNormEps)
+			return llava.AnswerLoss(scope, c, final, batch[5], batch[6], batch[7])
 		},
 	}
 	for i := range qc.NumHiddenLayers {
-		st.Blocks = append(st.Blocks, func(ctx *context.Context, h *Node, batch []*Node) *Node {
+		st.Blocks = append(st.Blocks, func(scope *model.Scope, h *Node, batch []*Node) *Node {
 			idx := Iota(h.Graph(), batch[4].Shape(), 1)
 			mask := nn.CausalPaddingMask(idx, idx, batch[3])
 			cos, sin := nn.RoPECosSin(batch[4], qc.HeadDim, qc.RopeTheta)
-			h = qwen2.Block(ctx.In("model").In("layers").In(strconv.Itoa(i)), qc, h, cos, sin, mask, nil)
+			h = qwen2.Block(scope.At("model").At("layers").At("%s", strconv.Itoa(i)), qc, h, cos, sin, mask, nil)
 			if steer != nil {
-				if hook := steer.Hook(ctx, batch[8:]); hook != nil {
+				if hook := steer.Hook(scope, batch[8:]); hook != nil {
 					h = hook(i, h)
 				}
 			}
@@ -55,7 +55,7 @@ func stages(c llava.Config, steer llava.Steer, dt dtypes.DType) train.Stages {
 
 // newTrainer is the trainer of a nanoLLaVA run: staged (per-block
 // recompute) when cfg.Recompute, else the whole loss graph.
-func newTrainer(b backends.Backend, m *llava.Model, steer llava.Steer, dt dtypes.DType, st train.Strategy, src train.Source, cfg train.Config) (*train.Trainer, error) {
+func newTrainer(b compute.Backend, m *llava.Model, steer llava.Steer, dt dtypes.DType, st train.Strategy, src train.Source, cfg train.Config) (*train.Trainer, error) {
 	if cfg.Recompute {
 		return train.NewStaged(b, m.Ctx, stages(m.Config, steer, dt), st, src, cfg)
 	}

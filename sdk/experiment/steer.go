@@ -1,8 +1,8 @@
 package experiment
 
 import (
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/models/siglip"
@@ -112,26 +112,26 @@ func (r *ReFTSteer) positions(s *reft.Set, extra []*Node) reft.Positions {
 }
 
 // Hook implements llava.Steer.
-func (r *ReFTSteer) Hook(ctx *context.Context, extra []*Node) qwen2.Hook {
+func (r *ReFTSteer) Hook(scope *model.Scope, extra []*Node) qwen2.Hook {
 	if r.Decoder == nil {
 		return nil
 	}
-	return r.Decoder.Hook(ctx.In(reftScope), r.positions(r.Decoder, extra), reft.HookOptions{})
+	return r.Decoder.Hook(scope.At(reftScope), r.positions(r.Decoder, extra), reft.HookOptions{})
 }
 
 // VisionHook implements llava.VisionSteer.
-func (r *ReFTSteer) VisionHook(ctx *context.Context, extra []*Node) siglip.Hook {
+func (r *ReFTSteer) VisionHook(scope *model.Scope, extra []*Node) siglip.Hook {
 	if r.Vision == nil {
 		return nil
 	}
-	return r.Vision.Hook(ctx.In(reftScope), r.positions(r.Vision, extra), reft.HookOptions{Component: reft.VisionBlockOutput})
+	return r.Vision.Hook(scope.At(reftScope), r.positions(r.Vision, extra), reft.HookOptions{Component: reft.VisionBlockOutput})
 }
 
 // ImageHook implements llava.VisionSteer.
-func (r *ReFTSteer) ImageHook(ctx *context.Context, extra []*Node) func(*Node) *Node {
+func (r *ReFTSteer) ImageHook(scope *model.Scope, extra []*Node) func(*Node) *Node {
 	if r.Projector == nil {
 		return nil
 	}
-	h := r.Projector.Hook(ctx.In(reftScope), r.positions(r.Projector, extra), reft.HookOptions{Component: reft.ProjectorOutput})
+	h := r.Projector.Hook(scope.At(reftScope), r.positions(r.Projector, extra), reft.HookOptions{Component: reft.ProjectorOutput})
 	return func(feat *Node) *Node { return h(0, feat) }
 }

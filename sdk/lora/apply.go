@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/nn"
 )
 
@@ -104,7 +104,7 @@ func Count(base []nn.Param, cfg Config) (int64, error) {
 // nn.Linear reads. It returns the adapter's params (see Params). Base
 // weights are not touched, nor their trainability: the trainer's strategy
 // decides what trains.
-func Apply(ctx *context.Context, base []nn.Param, cfg Config) ([]nn.Param, error) {
+func Apply(scope *model.Scope, base []nn.Param, cfg Config) ([]nn.Param, error) {
 	ts, err := Targets(base, cfg)
 	if err != nil {
 		return nil, err
@@ -112,7 +112,7 @@ func Apply(ctx *context.Context, base []nn.Param, cfg Config) ([]nn.Param, error
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x10ea))
 	vals := map[string][]float32{}
 	for _, t := range ts {
-		scope, _ := nn.ScopeOf(ctx, t.Module+".weight")
+		scope, _ := nn.ScopeOf(scope, t.Module+".weight")
 		if scope.GetVariable(nn.LoRAAName) != nil {
 			return nil, fmt.Errorf("lora: %s already has an adapter", t.Module)
 		}
@@ -124,15 +124,15 @@ func Apply(ctx *context.Context, base []nn.Param, cfg Config) ([]nn.Param, error
 		vals[t.Module+"."+nn.LoRAAName] = a
 		vals[t.Module+"."+nn.LoRABName] = make([]float32, t.Out*cfg.R)
 	}
-	return set(ctx, ts, cfg, vals)
+	return set(scope, ts, cfg, vals)
 }
 
 // set creates the adapter variables of ts from vals (by context name) and
 // the scale and dropout parameters.
-func set(ctx *context.Context, ts []Target, cfg Config, vals map[string][]float32) ([]nn.Param, error) {
+func set(scope *model.Scope, ts []Target, cfg Config, vals map[string][]float32) ([]nn.Param, error) {
 	var out []nn.Param
 	for _, t := range ts {
-		scope, _ := nn.ScopeOf(ctx, t.Module+".weight")
+		mod, _ := nn.ScopeOf(scope, t.Module+".weight")
 		for _, p := range []nn.Param{
 			{Name: t.Module + "." + nn.LoRAAName, Dims: []int{cfg.R, t.In}, Component: Component},
 			{Name: t.Module + "." + nn.LoRABName, Dims: []int{t.Out, cfg.R}, Component: Component},
@@ -141,13 +141,13 @@ func set(ctx *context.Context, ts []Target, cfg Config, vals map[string][]float3
 			if err != nil {
 				return nil, fmt.Errorf("lora: %s: %w", p.Name, err)
 			}
-			if err := nn.SetParam(ctx, p.Name, v); err != nil {
+			if err := nn.SetParam(scope, p.Name, v); err != nil {
 				return nil, fmt.Errorf("lora: %w", err)
 			}
 			out = append(out, p)
 		}
-		scope.SetParam(nn.LoRAScaleKey, cfg.Scale())
-		scope.SetParam(DropoutKey, cfg.Dropout)
+		mod.SetParam(nn.LoRAScaleKey, cfg.Scale())
+		mod.SetParam(DropoutKey, cfg.Dropout)
 	}
 	return out, nil
 }

@@ -10,13 +10,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/dtypes/bfloat16"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/lora"
 	"github.com/visreft/visreft/sdk/models/qwen2"
@@ -27,31 +27,31 @@ import (
 var tiny = qwen2.Config{VocabSize: 64, HiddenSize: 32, IntermediateSize: 48, NumHiddenLayers: 2,
 	NumAttentionHeads: 4, NumKeyValueHeads: 2, RopeTheta: 10000, RMSNormEps: 1e-6}
 
-func tinyModel(t testing.TB) *context.Context {
+func tinyModel(t testing.TB) *model.Scope {
 	t.Helper()
-	ctx := context.New()
-	if err := nn.InitRandom(ctx, qwen2.Params(tiny), 1, 0.2, dtypes.Float32); err != nil {
+	scope := model.NewStore().RootScope()
+	if err := nn.InitRandom(scope, qwen2.Params(tiny), 1, 0.2, dtypes.Float32); err != nil {
 		t.Fatal(err)
 	}
-	if err := ctx.SetRNGStateFromSeed(7); err != nil {
+	if err := scope.Store().SetRNGStateFromSeed(7); err != nil {
 		t.Fatal(err)
 	}
-	return ctx
+	return scope
 }
 
 var ids = [][]int32{{5, 9, 3, 7, 11, 2}}
 
 // logits runs the tiny model (training or not) and returns flat logits.
-func logits(t *testing.T, b backends.Backend, ctx *context.Context, training bool) []float32 {
+func logits(t *testing.T, b compute.Backend, scope *model.Scope, training bool) []float32 {
 	t.Helper()
-	e := context.MustNewExec(b, ctx.Reuse(), func(ctx *context.Context, ids *Node) *Node {
+	e := model.MustNewExec(b, scope.Store(), func(scope *model.Scope, ids *Node) *Node {
 		g := ids.Graph()
-		ctx.SetTraining(g, training)
+		scope.Store().SetTraining(g, training)
 		s := ids.Shape().Dimensions[1]
 		idx := Iota(g, shapesInt(1, s), 1)
-		in := qwen2.Input{Embeds: qwen2.Embed(ctx, tiny, ids, dtypes.Float32), Positions: idx,
+		in := qwen2.Input{Embeds: qwen2.Embed(scope, tiny, ids, dtypes.Float32), Positions: idx,
 			Mask: nn.CausalPaddingMask(idx, idx, OnesLike(ConvertDType(idx, dtypes.Bool)))}
-		return qwen2.LMHead(ctx, tiny, qwen2.Decoder(ctx, tiny, in).Final)
+		return qwen2.LMHead(scope, tiny, qwen2.Decoder(scope, tiny, in).Final)
 	})
 	defer e.Finalize()
 	out, err := e.Exec(ids)
@@ -64,7 +64,7 @@ func logits(t *testing.T, b backends.Backend, ctx *context.Context, training boo
 var attnCfg = lora.Config{R: 4, Alpha: 8, TargetModules: []string{"q_proj", "v_proj", "o_proj"}, Seed: 3}
 
 // randomizeB gives every lora_B random values, as training would.
-func randomizeB(t *testing.T, ctx *context.Context, ps []nn.Param) {
+func randomizeB(t *testing.T, scope *model.Scope, ps []nn.Param) {
 	r := rand.New(rand.NewPCG(9, 9))
 	for _, p := range ps {
 		if !strings.HasSuffix(p.Name, ".lora_B") {
@@ -74,30 +74,30 @@ func randomizeB(t *testing.T, ctx *context.Context, ps []nn.Param) {
 		for i := range v {
 			v[i] = float32(0.3 * r.NormFloat64())
 		}
-		if err := nn.SetParam(ctx, p.Name, tensors.FromFlatDataAndDimensions(v, p.Dims...)); err != nil {
+		if err := nn.SetParam(scope, p.Name, tensors.FromFlatDataAndDimensions(v, p.Dims...)); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
 func TestApplyInitLikePEFT(t *testing.T) {
-	b, ctx := testutil.Backend(t), tinyModel(t)
-	before := logits(t, b, ctx, false)
-	ps, err := lora.Apply(ctx, qwen2.Params(tiny), attnCfg)
+	b, scope := testutil.Backend(t), tinyModel(t)
+	before := logits(t, b, scope, false)
+	ps, err := lora.Apply(scope, qwen2.Params(tiny), attnCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(ps) != 2*3*tiny.NumHiddenLayers {
 		t.Fatalf("%d adapter params, want %d", len(ps), 2*3*tiny.NumHiddenLayers)
 	}
-	if d := testutil.MaxAbsDiff(before, logits(t, b, ctx, false)); d != 0 {
+	if d := testutil.MaxAbsDiff(before, logits(t, b, scope, false)); d != 0 {
 		t.Errorf("a fresh adapter (B = 0) changed the logits by %.3g", d)
 	}
-	scope, _ := nn.ScopeOf(ctx, "model.layers.1.self_attn.v_proj.weight")
-	if s := context.GetParamOr(scope, nn.LoRAScaleKey, 0.0); s != 2 {
+	vp, _ := nn.ScopeOf(scope, "model.layers.1.self_attn.v_proj.weight")
+	if s := model.GetParamOr(vp, nn.LoRAScaleKey, 0.0); s != 2 {
 		t.Errorf("scale %g, want alpha/r = 2", s)
 	}
-	a := tensors.MustCopyFlatData[float32](scope.GetVariable(nn.LoRAAName).MustValue())
+	a := tensors.MustCopyFlatData[float32](vp.GetVariable(nn.LoRAAName).MustValue())
 	bound := 1 / math.Sqrt(32)
 	sum2 := 0.0
 	for _, x := range a {
@@ -109,7 +109,7 @@ func TestApplyInitLikePEFT(t *testing.T) {
 	if std := math.Sqrt(sum2 / float64(len(a))); math.Abs(std-bound/math.Sqrt(3)) > 0.15*bound/math.Sqrt(3) {
 		t.Errorf("lora_A std %g, uniform on ±%g has %g", std, bound, bound/math.Sqrt(3))
 	}
-	if _, err := lora.Apply(ctx, qwen2.Params(tiny), attnCfg); err == nil {
+	if _, err := lora.Apply(scope, qwen2.Params(tiny), attnCfg); err == nil {
 		t.Error("a second Apply on the same modules was accepted")
 	}
 }
@@ -117,25 +117,25 @@ func TestApplyInitLikePEFT(t *testing.T) {
 // TestMergeEqualsAdapter: logits with trained adapters equal logits of the
 // merged base weights, and merging removes the adapters.
 func TestMergeEqualsAdapter(t *testing.T) {
-	b, ctx := testutil.Backend(t), tinyModel(t)
-	base := logits(t, b, ctx, false)
-	ps, err := lora.Apply(ctx, qwen2.Params(tiny), attnCfg)
+	b, scope := testutil.Backend(t), tinyModel(t)
+	base := logits(t, b, scope, false)
+	ps, err := lora.Apply(scope, qwen2.Params(tiny), attnCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	randomizeB(t, ctx, ps)
-	adapted := logits(t, b, ctx, false)
+	randomizeB(t, scope, ps)
+	adapted := logits(t, b, scope, false)
 	if d := testutil.MaxAbsDiff(base, adapted); d < 1e-3 {
 		t.Fatalf("adapters barely change the logits (%.3g): the test would prove nothing", d)
 	}
-	if err := lora.Merge(ctx, ps); err != nil {
+	if err := lora.Merge(scope, ps); err != nil {
 		t.Fatal(err)
 	}
-	scope, _ := nn.ScopeOf(ctx, "model.layers.0.self_attn.q_proj.weight")
-	if scope.GetVariable(nn.LoRAAName) != nil || scope.GetVariable(nn.LoRABName) != nil {
+	q, _ := nn.ScopeOf(scope, "model.layers.0.self_attn.q_proj.weight")
+	if q.GetVariable(nn.LoRAAName) != nil || q.GetVariable(nn.LoRABName) != nil {
 		t.Error("adapter variables survive the merge")
 	}
-	if d := testutil.MaxAbsDiff(adapted, logits(t, b, ctx, false)); d > 1e-5 {
+	if d := testutil.MaxAbsDiff(adapted, logits(t, b, scope, false)); d > 1e-5 {
 		t.Errorf("merged logits differ from adapted ones by %.3g", d)
 	}
 }
@@ -143,17 +143,17 @@ func TestMergeEqualsAdapter(t *testing.T) {
 // TestDropoutOnlyWhileTraining: lora_dropout changes training forwards
 // (differently each step) and never inference.
 func TestDropoutOnlyWhileTraining(t *testing.T) {
-	b, ctx := testutil.Backend(t), tinyModel(t)
+	b, scope := testutil.Backend(t), tinyModel(t)
 	cfg := attnCfg
 	cfg.Dropout = 0.5
-	ps, err := lora.Apply(ctx, qwen2.Params(tiny), cfg)
+	ps, err := lora.Apply(scope, qwen2.Params(tiny), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	randomizeB(t, ctx, ps)
-	eval := logits(t, b, ctx, false)
-	train1 := logits(t, b, ctx, true)
-	train2 := logits(t, b, ctx, true)
+	randomizeB(t, scope, ps)
+	eval := logits(t, b, scope, false)
+	train1 := logits(t, b, scope, true)
+	train2 := logits(t, b, scope, true)
 	if d := testutil.MaxAbsDiff(eval, train1); d < 1e-4 {
 		t.Errorf("dropout did not change a training forward (%.3g)", d)
 	}
@@ -161,10 +161,10 @@ func TestDropoutOnlyWhileTraining(t *testing.T) {
 		t.Errorf("two training forwards drew the same dropout mask (%.3g)", d)
 	}
 	for _, p := range ps {
-		scope, _ := nn.ScopeOf(ctx, p.Name)
+		scope, _ := nn.ScopeOf(scope, p.Name)
 		scope.SetParam(lora.DropoutKey, 0.0)
 	}
-	if d := testutil.MaxAbsDiff(eval, logits(t, b, ctx, true)); d > 1e-6 {
+	if d := testutil.MaxAbsDiff(eval, logits(t, b, scope, true)); d > 1e-6 {
 		t.Errorf("with dropout 0 a training forward differs from inference by %.3g", d)
 	}
 }
@@ -172,18 +172,18 @@ func TestDropoutOnlyWhileTraining(t *testing.T) {
 // TestSaveLoadPEFT: the adapter directory has PEFT's file names, tensor
 // names and config fields, and loads back bit for bit.
 func TestSaveLoadPEFT(t *testing.T) {
-	b, ctx := testutil.Backend(t), tinyModel(t)
+	b, scope := testutil.Backend(t), tinyModel(t)
 	cfg := attnCfg
 	cfg.Dropout = 0.05
 	cfg.LayersToTransform = []int{1}
-	ps, err := lora.Apply(ctx, qwen2.Params(tiny), cfg)
+	ps, err := lora.Apply(scope, qwen2.Params(tiny), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	randomizeB(t, ctx, ps)
-	want := logits(t, b, ctx, false)
+	randomizeB(t, scope, ps)
+	want := logits(t, b, scope, false)
 	dir := t.TempDir()
-	if err := lora.Save(dir, ctx, cfg, ps, "tiny-qwen2"); err != nil {
+	if err := lora.Save(dir, scope, cfg, ps, "tiny-qwen2"); err != nil {
 		t.Fatal(err)
 	}
 	f, err := safetensors.Open(filepath.Join(dir, lora.WeightsFile))
@@ -251,25 +251,25 @@ var shapesMake = shapes.Make
 // to nearest even as torch does: 1 + 0.006 is 1.0078125 in bf16, where
 // truncation (GoMLX's bfloat16.FromFloat32) would give 1.
 func TestMergeRoundsBF16ToNearest(t *testing.T) {
-	ctx := context.New()
+	scope := model.NewStore().RootScope()
 	base := []nn.Param{{Name: "m.proj.weight", Dims: []int{1, 1}}}
-	if err := nn.InitRandom(ctx, base, 1, 0, dtypes.BFloat16); err != nil {
+	if err := nn.InitRandom(scope, base, 1, 0, dtypes.BFloat16); err != nil {
 		t.Fatal(err)
 	}
-	if err := nn.SetParam(ctx, "m.proj.weight", tensors.FromFlatDataAndDimensions([]bfloat16.BFloat16{bfloat16.FromFloat32(1)}, 1, 1)); err != nil {
+	if err := nn.SetParam(scope, "m.proj.weight", tensors.FromFlatDataAndDimensions([]bfloat16.BFloat16{bfloat16.FromFloat32(1)}, 1, 1)); err != nil {
 		t.Fatal(err)
 	}
-	ps, err := lora.Apply(ctx, base, lora.Config{R: 1, Alpha: 1, TargetModules: []string{"proj"}})
+	ps, err := lora.Apply(scope, base, lora.Config{R: 1, Alpha: 1, TargetModules: []string{"proj"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	nn.SetParam(ctx, "m.proj.lora_A", tensors.FromFlatDataAndDimensions([]float32{0.5}, 1, 1))
-	nn.SetParam(ctx, "m.proj.lora_B", tensors.FromFlatDataAndDimensions([]float32{0.012}, 1, 1))
-	if err := lora.Merge(ctx, ps); err != nil {
+	nn.SetParam(scope, "m.proj.lora_A", tensors.FromFlatDataAndDimensions([]float32{0.5}, 1, 1))
+	nn.SetParam(scope, "m.proj.lora_B", tensors.FromFlatDataAndDimensions([]float32{0.012}, 1, 1))
+	if err := lora.Merge(scope, ps); err != nil {
 		t.Fatal(err)
 	}
-	scope, _ := nn.ScopeOf(ctx, "m.proj.weight")
-	if got := tensors.MustCopyFlatData[bfloat16.BFloat16](scope.GetVariable("weight").MustValue())[0].Float32(); got != 1.0078125 {
+	proj, _ := nn.ScopeOf(scope, "m.proj.weight")
+	if got := tensors.MustCopyFlatData[bfloat16.BFloat16](proj.GetVariable("weight").MustValue())[0].Float32(); got != 1.0078125 {
 		t.Errorf("merged bf16 weight %v, want 1.0078125", got)
 	}
 }

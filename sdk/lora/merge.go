@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/nn"
 )
 
@@ -14,26 +14,26 @@ import (
 // delta. params are the adapter's params as Apply or Load returned them.
 // Executables compiled before the merge still read the deleted adapters:
 // build new ones.
-func Merge(ctx *context.Context, params []nn.Param) error {
+func Merge(scope *model.Scope, params []nn.Param) error {
 	for _, p := range params {
 		module, ok := strings.CutSuffix(p.Name, "."+nn.LoRAAName)
 		if !ok {
 			continue
 		}
-		if err := mergeOne(ctx, module); err != nil {
+		if err := mergeOne(scope, module); err != nil {
 			return fmt.Errorf("lora: merging %s: %w", module, err)
 		}
 	}
 	return nil
 }
 
-func mergeOne(ctx *context.Context, module string) error {
-	scope, _ := nn.ScopeOf(ctx, module+".weight")
+func mergeOne(scope *model.Scope, module string) error {
+	scope, _ = nn.ScopeOf(scope, module+".weight")
 	wv, av, bv := scope.GetVariable("weight"), scope.GetVariable(nn.LoRAAName), scope.GetVariable(nn.LoRABName)
 	if wv == nil || av == nil || bv == nil {
 		return fmt.Errorf("weight, lora_A or lora_B missing")
 	}
-	read := func(v *context.Variable) ([]float32, error) {
+	read := func(v *model.Variable) ([]float32, error) {
 		t, err := v.Value()
 		if err != nil {
 			return nil, err
@@ -54,7 +54,7 @@ func mergeOne(ctx *context.Context, module string) error {
 	}
 	out, in := wv.Shape().Dimensions[0], wv.Shape().Dimensions[1]
 	r := av.Shape().Dimensions[0]
-	scale := context.GetParamOr(scope, nn.LoRAScaleKey, 1.0)
+	scale := model.GetParamOr(scope, nn.LoRAScaleKey, 1.0)
 	for i := range out {
 		for j := range in {
 			s := 0.0
@@ -72,7 +72,7 @@ func mergeOne(ctx *context.Context, module string) error {
 		return err
 	}
 	for _, n := range []string{nn.LoRAAName, nn.LoRABName} {
-		if err := scope.DeleteVariable(scope.Scope(), n); err != nil {
+		if err := scope.DeleteVariable(n); err != nil {
 			return err
 		}
 	}

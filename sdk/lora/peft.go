@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/fsutil"
 	"github.com/visreft/visreft/sdk/nn"
 	"github.com/visreft/visreft/sdk/safetensors"
@@ -159,14 +159,14 @@ func fromPEFT(p peftConfig) (Config, error) {
 // tensor names (PEFTName) in the variables' dtype, and adapter_config.json.
 // baseModel is recorded as base_model_name_or_path (e.g. "qnguyen3/nanoLLaVA").
 // Both files are written atomically.
-func Save(dir string, ctx *context.Context, cfg Config, params []nn.Param, baseModel string) error {
+func Save(dir string, scope *model.Scope, cfg Config, params []nn.Param, baseModel string) error {
 	pc, err := toPEFT(cfg, baseModel)
 	if err != nil {
 		return err
 	}
 	var ts []safetensors.Tensor
 	for _, p := range params {
-		v, err := variable(ctx, p.Name)
+		v, err := variable(scope, p.Name)
 		if err != nil {
 			return err
 		}
@@ -201,7 +201,7 @@ func Save(dir string, ctx *context.Context, cfg Config, params []nn.Param, baseM
 // are base: it rebuilds the config, checks that the file holds exactly the
 // adapters the config targets with the right shapes, and creates the
 // variables in the file's dtype. It returns the config and the adapter's params.
-func Load(dir string, ctx *context.Context, base []nn.Param) (Config, []nn.Param, error) {
+func Load(dir string, scope *model.Scope, base []nn.Param) (Config, []nn.Param, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, ConfigFile))
 	if err != nil {
 		return Config{}, nil, fmt.Errorf("lora: %w", err)
@@ -260,11 +260,11 @@ func Load(dir string, ctx *context.Context, base []nn.Param) (Config, []nn.Param
 		return cfg, nil, fmt.Errorf("lora: %s does not fit the model and config: %s", dir, strings.Join(errs, "; "))
 	}
 	for _, t := range ts {
-		scope, _ := nn.ScopeOf(ctx, t.Module+".weight")
+		scope, _ := nn.ScopeOf(scope, t.Module+".weight")
 		if scope.GetVariable(nn.LoRAAName) != nil {
 			return cfg, nil, fmt.Errorf("lora: %s already has an adapter", t.Module)
 		}
 	}
-	ps, err := set(ctx, ts, cfg, vals)
+	ps, err := set(scope, ts, cfg, vals)
 	return cfg, ps, err
 }

@@ -3,17 +3,17 @@ package lora
 import (
 	"fmt"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/dtypes/bfloat16"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/nn"
 	"github.com/visreft/visreft/sdk/safetensors"
 )
 
 // variable finds the context variable of a param name ("…q_proj.lora_A").
-func variable(ctx *context.Context, name string) (*context.Variable, error) {
-	scope, v := nn.ScopeOf(ctx, name)
+func variable(scope *model.Scope, name string) (*model.Variable, error) {
+	scope, v := nn.ScopeOf(scope, name)
 	vr := scope.GetVariable(v)
 	if vr == nil {
 		return nil, fmt.Errorf("lora: no variable %s in the context", name)

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 	"github.com/visreft/visreft/sdk/models/llava"
 )
 
@@ -47,7 +47,7 @@ func (r EvalResult) Kinds() []string {
 // model did not train on: another seed) and scores the greedy answers by
 // exact match, batch rows at a time. Yes/no and two-way questions are
 // half right by chance; counts and descriptions much less.
-func Evaluate(b backends.Backend, m *llava.Model, mix *Mixture, n, batch int) (EvalResult, error) {
+func Evaluate(b compute.Backend, m *llava.Model, mix *Mixture, n, batch int) (EvalResult, error) {
 	res := EvalResult{ByKind: map[string][2]int{}}
 	stop, ok := m.Tokenizer.TokenID(llava.EndOfTurn)
 	if !ok {

@@ -7,9 +7,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/models/siglip"
 	"github.com/visreft/visreft/sdk/nn"
@@ -33,7 +33,7 @@ const InitStd = 0.02
 // decoder's normal(0, 0.02) everywhere: position embeddings six times
 // smaller than SigLIP's at hidden 64, so where a patch is barely reached
 // the tower's output; NewModelWith "v1" gives that init.)
-func NewModel(c llava.Config, seed uint64) (*context.Context, error) {
+func NewModel(c llava.Config, seed uint64) (*model.Scope, error) {
 	return NewModelWith(c, seed, "")
 }
 
@@ -44,12 +44,12 @@ var TowerInits = []string{"siglip", "v1"}
 // "" or "siglip" (NewModel's), or "v1" (the decoder's init everywhere, as
 // visreft-mini v1: weight matrices normal(0, InitStd), out_proj and fc2
 // scaled by 1/sqrt(2·tower layers)).
-func NewModelWith(c llava.Config, seed uint64, towerInit string) (*context.Context, error) {
+func NewModelWith(c llava.Config, seed uint64, towerInit string) (*model.Scope, error) {
 	if towerInit != "" && !slices.Contains(TowerInits, towerInit) {
 		return nil, fmt.Errorf("mini: tower init %q is none of %s", towerInit, strings.Join(TowerInits, ", "))
 	}
 	v1 := towerInit == "v1"
-	ctx := context.New()
+	scope := model.NewStore().RootScope()
 	r := rand.New(rand.NewPCG(seed, 0x696e6974)) // "init"
 	dec := c.Config.WithDefaults().NumHiddenLayers
 	vision := c.Vision.WithDefaults()
@@ -80,11 +80,11 @@ func NewModelWith(c llava.Config, seed uint64, towerInit string) (*context.Conte
 		if err != nil {
 			return nil, err
 		}
-		if err := nn.SetParam(ctx, p.Name, t); err != nil {
+		if err := nn.SetParam(scope, p.Name, t); err != nil {
 			return nil, err
 		}
 	}
-	return ctx, nil
+	return scope, nil
 }
 
 // siglipInit fills vals for a vision tower parameter p as
@@ -142,10 +142,10 @@ func Everything() train.Strategy {
 // negative log-likelihood of the text after the image (answers weigh 1,
 // questions Options.QuestionWeight), computed in float32.
 func LossFn(c llava.Config) train.LossFn {
-	return func(ctx *context.Context, in []*Node) *Node {
-		out := llava.ForwardHidden(ctx, c, llava.Inputs{Pixels: in[0], TextIDs: in[1], Gather: in[2],
+	return func(scope *model.Scope, in []*Node) *Node {
+		out := llava.ForwardHidden(scope, c, llava.Inputs{Pixels: in[0], TextIDs: in[1], Gather: in[2],
 			Valid: in[3], Positions: in[4], DType: dtypes.Float32})
-		lp := llava.TargetLogProbs(ctx, c, out.Final, in[5], in[6], in[7]) // [b, K]
+		lp := llava.TargetLogProbs(scope, c, out.Final, in[5], in[6], in[7]) // [b, K]
 		w := in[8]
 		return Neg(Div(ReduceAllSum(Mul(lp, w)), MaxScalar(ReduceAllSum(w), 1e-6)))
 	}

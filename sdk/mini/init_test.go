@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/models/siglip"
 )
@@ -23,7 +23,7 @@ func TestNewModelInitialisesAsHF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, err := NewModel(c, 1)
+	scope, err := NewModel(c, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestNewModelInitialisesAsHF(t *testing.T) {
 			continue
 		}
 		delete(cases, p.Name)
-		xs, err := paramValues(ctx, p.Name)
+		xs, err := paramValues(scope, p.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,8 +99,8 @@ func TestTowerInitV1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	read := func(ctx *context.Context, name string) []float32 {
-		xs, err := paramValues(ctx, name)
+	read := func(scope *model.Scope, name string) []float32 {
+		xs, err := paramValues(scope, name)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 	"github.com/visreft/visreft/sdk/backend"
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/demo"
@@ -101,7 +101,7 @@ func TestMiniFeatureCacheMatchesPixels(t *testing.T) {
 }
 
 // withFeatures adds feature caches of d's images to opt.
-func withFeatures(t *testing.T, b backends.Backend, newModel func() (*llava.Model, error), d Data, opt Options) Options {
+func withFeatures(t *testing.T, b compute.Backend, newModel func() (*llava.Model, error), d Data, opt Options) Options {
 	t.Helper()
 	model, err := newModel()
 	if err != nil {
@@ -118,7 +118,7 @@ func withFeatures(t *testing.T, b backends.Backend, newModel func() (*llava.Mode
 
 // baseAnswers is a CPU backend and the base model's greedy answers (5
 // tokens at most) to d's validation questions, in d's prompt format.
-func baseAnswers(t *testing.T, newModel func() (*llava.Model, error), d Data) (backends.Backend, *eval.Result) {
+func baseAnswers(t *testing.T, newModel func() (*llava.Model, error), d Data) (compute.Backend, *eval.Result) {
 	t.Helper()
 	b, err := backend.NewFromConfig(backend.CPUConfig)
 	if err != nil {

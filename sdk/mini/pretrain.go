@@ -14,8 +14,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/backend"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/tokenizer"
@@ -53,10 +53,10 @@ type Options struct {
 
 	EvalItems int // held-out questions answered at the end; 0: 256; negative: none
 
-	Backend    backends.Backend // nil: backend.New()
-	Progress   io.Writer        // progress bars; nil: none
-	Tokenizer  string           // the Qwen2 tokenizer.json to cut from; "": SourceTokenizer()
-	Command    string           // the command that ran, for the model card
+	Backend    compute.Backend // nil: backend.New()
+	Progress   io.Writer       // progress bars; nil: none
+	Tokenizer  string          // the Qwen2 tokenizer.json to cut from; "": SourceTokenizer()
+	Command    string          // the command that ran, for the model card
 	OnStep     func(train.StepInfo)
 	BackendWhy string // the backend choice in words, for the card (set by Pretrain when it creates one)
 
@@ -171,7 +171,7 @@ func hashInit(dir string) (string, error) {
 
 // initModel loads the Init folder's weights for a run of config c and
 // tokenizer tokJSON, refusing another architecture or vocabulary.
-func initModel(dir string, c llava.Config, tokJSON []byte) (*context.Context, error) {
+func initModel(dir string, c llava.Config, tokJSON []byte) (*model.Scope, error) {
 	m, err := llava.Load(gocontext.Background(), dir, llava.LoadOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("mini: Options.Init: %w", err)
@@ -262,11 +262,11 @@ func Pretrain(cctx gocontext.Context, o Options) (*Report, error) {
 	if err := rep.measureLengths(mix, 512); err != nil {
 		return nil, err
 	}
-	var ctx *context.Context
+	var scope *model.Scope
 	if o.Init != "" {
-		ctx, err = initModel(o.Init, cfg, vocab.JSON)
+		scope, err = initModel(o.Init, cfg, vocab.JSON)
 	} else {
-		ctx, err = NewModelWith(cfg, o.Seed, o.TowerInit)
+		scope, err = NewModelWith(cfg, o.Seed, o.TowerInit)
 	}
 	if err != nil {
 		return nil, err
@@ -287,7 +287,7 @@ func Pretrain(cctx gocontext.Context, o Options) (*Report, error) {
 			o.OnStep(s)
 		}
 	}
-	tr, err := train.New(o.Backend, ctx, LossFn(cfg), Everything(), mix, tcfg)
+	tr, err := train.New(o.Backend, scope, LossFn(cfg), Everything(), mix, tcfg)
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +308,7 @@ func Pretrain(cctx gocontext.Context, o Options) (*Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	m := &llava.Model{Config: cfg, Ctx: ctx, Tokenizer: tok, Images: Images(cfg)}
+	m := &llava.Model{Config: cfg, Ctx: scope, Tokenizer: tok, Images: Images(cfg)}
 	if o.EvalItems > 0 {
 		// The training mixture's questions on other scenes: one question per
 		// image, a quarter of the scenes per task whatever the training's

@@ -8,9 +8,9 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/demo"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/nn"
@@ -102,10 +102,10 @@ func Save(dir string, m *llava.Model, tokJSON []byte, rep *Report) error {
 }
 
 // weights reads every parameter of c from ctx by its Hugging Face name, as float32 tensors.
-func weights(ctx *context.Context, c llava.Config) ([]safetensors.Tensor, error) {
+func weights(scope *model.Scope, c llava.Config) ([]safetensors.Tensor, error) {
 	var ts []safetensors.Tensor
 	for _, p := range llava.Params(c) {
-		vals, err := paramValues(ctx, p.Name)
+		vals, err := paramValues(scope, p.Name)
 		if err != nil {
 			return nil, fmt.Errorf("mini: save: %w", err)
 		}
@@ -123,8 +123,8 @@ func weights(ctx *context.Context, c llava.Config) ([]safetensors.Tensor, error)
 }
 
 // paramValues reads the parameter of Hugging Face name hfName from ctx, flat, as float32.
-func paramValues(ctx *context.Context, hfName string) ([]float32, error) {
-	scope, name := nn.ScopeOf(ctx.Checked(false), hfName)
+func paramValues(scope *model.Scope, hfName string) ([]float32, error) {
+	scope, name := nn.ScopeOf(scope, hfName)
 	v := scope.GetVariable(name)
 	if v == nil {
 		return nil, fmt.Errorf("%s: no such variable", hfName)
@@ -154,7 +154,7 @@ type Machine struct {
 	LoadAvgAtStart string // /proc/loadavg: other work sharing the machine slows the run
 }
 
-func describeMachine(b backends.Backend, why string) Machine {
+func describeMachine(b compute.Backend, why string) Machine {
 	m := Machine{CPUs: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH, Go: runtime.Version(), Backend: why}
 	if why == "" && b != nil {
 		m.Backend = b.Description()

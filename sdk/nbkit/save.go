@@ -79,7 +79,7 @@ func (r *Run) Save(s *paper.Setup, dir string) error {
 		}
 	}
 	for i, set := range ss {
-		if err := reft.Save(filepath.Join(dir, names[i]), s.Backend, r.Model.Ctx.In(reftScope), set); err != nil {
+		if err := reft.Save(filepath.Join(dir, names[i]), s.Backend, r.Model.Ctx.At(reftScope), set); err != nil {
 			return err
 		}
 	}
@@ -149,7 +149,7 @@ func Load(s *paper.Setup, dir string) (*Loaded, error) {
 		if !ok {
 			return nil, fmt.Errorf("nbkit: %s lists set %q (want decoder, vision or projector)", filepath.Join(dir, RunFileName), name)
 		}
-		if *dst, err = reft.Load(filepath.Join(dir, name), m.Ctx.In(reftScope), base); err != nil {
+		if *dst, err = reft.Load(filepath.Join(dir, name), m.Ctx.At(reftScope), base); err != nil {
 			return nil, err
 		}
 	}
@@ -175,7 +175,7 @@ func (l *Loaded) Check(s *paper.Setup) (notebook.TableData, error) {
 	names, ss := sets(l.Steer)
 	for i, set := range ss {
 		again := filepath.Join(tmp, names[i])
-		if err := reft.Save(again, s.Backend, l.Model.Ctx.In(reftScope), set); err != nil {
+		if err := reft.Save(again, s.Backend, l.Model.Ctx.At(reftScope), set); err != nil {
 			return t, err
 		}
 		same := true

@@ -6,10 +6,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/safetensors"
 )
 
@@ -28,7 +28,7 @@ type BindOptions struct {
 // dtype. It first checks the whole checkpoint against params and reports
 // every missing, unexpected and mis-shaped tensor in one error, loading
 // nothing; then it loads.
-func Bind(ctx *context.Context, ck safetensors.Reader, params []Param, opt BindOptions) error {
+func Bind(scope *model.Scope, ck safetensors.Reader, params []Param, opt BindOptions) error {
 	if err := Check(ck, params, opt.Ignore); err != nil {
 		return err
 	}
@@ -37,11 +37,11 @@ func Bind(ctx *context.Context, ck safetensors.Reader, params []Param, opt BindO
 		if err != nil {
 			return err
 		}
-		if err := SetParam(ctx, p.Name, t); err != nil {
+		if err := SetParam(scope, p.Name, t); err != nil {
 			return err
 		}
 		if opt.Frozen {
-			scope, name := ScopeOf(ctx, p.Name)
+			scope, name := ScopeOf(scope, p.Name)
 			scope.GetVariable(name).SetTrainable(false)
 		}
 	}

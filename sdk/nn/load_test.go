@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/safetensors"
 )
 
@@ -45,15 +45,15 @@ func TestBindLoadsByNameInStoredDType(t *testing.T) {
 		mustTensor(t, "model.norm.weight", "F32", []int64{2}, []float32{0.25, -1}),
 		mustTensor(t, "model.vision_tower.post_layernorm.weight", "F32", []int64{2}, []float32{9, 9}),
 	)
-	ctx := context.New()
-	if err := Bind(ctx, ck, testParams, BindOptions{Ignore: []string{"model.vision_tower.*"}, Frozen: true}); err != nil {
+	scope := model.NewStore().RootScope()
+	if err := Bind(scope, ck, testParams, BindOptions{Ignore: []string{"model.vision_tower.*"}, Frozen: true}); err != nil {
 		t.Fatal(err)
 	}
-	v := ctx.In("model").In("layers").In("0").In("mlp").In("up_proj").GetVariable("weight")
+	v := scope.At("model").At("layers").At("0").At("mlp").At("up_proj").GetVariable("weight")
 	if v == nil || v.Shape().DType != dtypes.BFloat16 || v.Trainable {
 		t.Fatalf("up_proj.weight variable: %v", v)
 	}
-	n := ctx.In("model").In("norm").GetVariable("weight")
+	n := scope.At("model").At("norm").GetVariable("weight")
 	if got := tensors.MustCopyFlatData[float32](n.MustValue()); got[0] != 0.25 || got[1] != -1 {
 		t.Errorf("norm weight = %v", got)
 	}
@@ -64,8 +64,8 @@ func TestBindReportsEveryProblemAndLoadsNothing(t *testing.T) {
 		mustTensor(t, "model.layers.0.mlp.up_proj.weight", "F32", []int64{2, 3}, make([]float32, 6)),
 		mustTensor(t, "model.extra.weight", "F32", []int64{1}, []float32{1}),
 	)
-	ctx := context.New()
-	err := Bind(ctx, ck, testParams, BindOptions{})
+	scope := model.NewStore().RootScope()
+	err := Bind(scope, ck, testParams, BindOptions{})
 	if err == nil {
 		t.Fatal("Bind accepted a checkpoint that does not fit")
 	}
@@ -75,7 +75,7 @@ func TestBindReportsEveryProblemAndLoadsNothing(t *testing.T) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
-	if ctx.NumVariables() != 0 {
-		t.Errorf("a failed Bind loaded %d variables", ctx.NumVariables())
+	if scope.NumVariables() != 0 {
+		t.Errorf("a failed Bind loaded %d variables", scope.NumVariables())
 	}
 }

@@ -2,7 +2,7 @@
 // Hugging Face [out, in] layout, RMSNorm, LayerNorm, rotary embeddings,
 // activations and attention. Each block reads its weights from a GoMLX
 // context scope whose path is the Hugging Face tensor name, so
-// ctx.In("model").In("layers").In("3").In("self_attn").In("q_proj") holds
+// ctx.At("model").At("layers").At("3").At("self_attn").At("q_proj") holds
 // "weight" = model.layers.3.self_attn.q_proj.weight, and loading a
 // checkpoint is a name split.
 //
@@ -17,10 +17,10 @@ import (
 	"math"
 	"slices"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // ParamDTypeKey is the context parameter holding the dtype of weights that
@@ -32,15 +32,15 @@ const ParamDTypeKey = "visreft_param_dtype"
 // it (in the ParamDTypeKey dtype, float32 by default) if it does not exist.
 // An existing variable whose dimensions differ from dims panics with both
 // shapes and the full tensor name.
-func Weight(ctx *context.Context, g *Graph, name string, dtype dtypes.DType, dims ...int) *Node {
-	v := ctx.GetVariable(name)
+func Weight(scope *model.Scope, g *Graph, name string, dtype dtypes.DType, dims ...int) *Node {
+	v := scope.GetVariable(name)
 	if v == nil {
-		pd := context.GetParamOr(ctx, ParamDTypeKey, dtypes.Float32)
-		v = ctx.VariableWithShape(name, shapes.Make(pd, dims...))
+		pd := model.GetParamOr(scope, ParamDTypeKey, dtypes.Float32)
+		v = scope.VariableWithShape(name, shapes.Make(pd, dims...))
 	} else if !slices.Equal(v.Shape().Dimensions, dims) {
-		panic(fmt.Sprintf("nn: %s: weight has shape %v, the model needs %v", HFName(ctx.Scope(), name), v.Shape().Dimensions, dims))
+		panic(fmt.Sprintf("nn: %s: weight has shape %v, the model needs %v", HFName(scope.Scope(), name), v.Shape().Dimensions, dims))
 	}
-	w := v.ValueGraph(g)
+	w := v.NodeValue(g)
 	if w.DType() != dtype {
 		w = ConvertDType(w, dtype)
 	}
@@ -49,15 +49,15 @@ func Weight(ctx *context.Context, g *Graph, name string, dtype dtypes.DType, dim
 
 // Linear is torch.nn.Linear: y = x·Wᵀ + b with W stored [out, in].
 // x: [..., in] -> [..., out].
-func Linear(ctx *context.Context, x *Node, out int, bias bool) *Node {
+func Linear(scope *model.Scope, x *Node, out int, bias bool) *Node {
 	in := x.Shape().Dimensions[x.Rank()-1]
-	w := Weight(ctx, x.Graph(), "weight", x.DType(), out, in)
+	w := Weight(scope, x.Graph(), "weight", x.DType(), out, in)
 	y := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{1}, nil)
 	if bias {
-		y = Add(y, ExpandLeftToRank(Weight(ctx, x.Graph(), "bias", x.DType(), out), y.Rank()))
+		y = Add(y, ExpandLeftToRank(Weight(scope, x.Graph(), "bias", x.DType(), out), y.Rank()))
 	}
-	if a := ctx.GetVariable(LoRAAName); a != nil {
-		y = Add(y, loraDelta(ctx, x, a.Shape().Dimensions[0], out))
+	if a := scope.GetVariable(LoRAAName); a != nil {
+		y = Add(y, loraDelta(scope, x, a.Shape().Dimensions[0], out))
 	}
 	return y
 }
@@ -71,37 +71,37 @@ const (
 	LoRAScaleKey = "lora_scale"
 )
 
-func loraDelta(ctx *context.Context, x *Node, r, out int) *Node {
+func loraDelta(scope *model.Scope, x *Node, r, out int) *Node {
 	in := x.Shape().Dimensions[x.Rank()-1]
-	a := Weight(ctx, x.Graph(), LoRAAName, x.DType(), r, in)
-	b := Weight(ctx, x.Graph(), LoRABName, x.DType(), out, r)
+	a := Weight(scope, x.Graph(), LoRAAName, x.DType(), r, in)
+	b := Weight(scope, x.Graph(), LoRABName, x.DType(), out, r)
 	// PEFT's lora_dropout: inverted dropout on the LoRA path's input only,
 	// while training; sdk/lora sets the rate ("lora_dropout" = lora.DropoutKey)
 	// in the module's scope, and the mask comes from the context's RNG.
-	if p := context.GetParamOr(ctx, "lora_dropout", 0.0); p > 0 && ctx.IsTraining(x.Graph()) {
-		u := ctx.RandomUniform(x.Graph(), shapes.Make(dtypes.Float32, x.Shape().Dimensions...))
+	if p := model.GetParamOr(scope, "lora_dropout", 0.0); p > 0 && scope.IsTraining(x.Graph()) {
+		u := scope.RandomUniform(x.Graph(), shapes.Make(dtypes.Float32, x.Shape().Dimensions...))
 		keep := ConvertDType(GreaterOrEqual(u, Scalar(x.Graph(), dtypes.Float32, p)), x.DType())
 		x = MulScalar(Mul(x, keep), 1/(1-p))
 	}
 	h := DotGeneral(x, []int{x.Rank() - 1}, nil, a, []int{1}, nil)
 	h = DotGeneral(h, []int{h.Rank() - 1}, nil, b, []int{1}, nil)
-	return MulScalar(h, context.GetParamOr(ctx, LoRAScaleKey, 1.0))
+	return MulScalar(h, model.GetParamOr(scope, LoRAScaleKey, 1.0))
 }
 
 // RMSNorm is Qwen2RMSNorm: in float32, x·rsqrt(mean(x²)+eps), cast back to
 // x's dtype, then scaled by weight. x: [..., hidden].
-func RMSNorm(ctx *context.Context, x *Node, eps float64) *Node {
+func RMSNorm(scope *model.Scope, x *Node, eps float64) *Node {
 	hidden := x.Shape().Dimensions[x.Rank()-1]
 	h := ConvertDType(x, dtypes.Float32)
 	variance := ReduceAndKeep(Square(h), ReduceMean, -1)
 	h = Mul(h, Rsqrt(AddScalar(variance, eps)))
 	h = ConvertDType(h, x.DType())
-	return Mul(ExpandLeftToRank(Weight(ctx, x.Graph(), "weight", x.DType(), hidden), h.Rank()), h)
+	return Mul(ExpandLeftToRank(Weight(scope, x.Graph(), "weight", x.DType(), hidden), h.Rank()), h)
 }
 
 // LayerNorm is torch.nn.LayerNorm over the last axis with weight and bias,
 // computed in float32. x: [..., hidden].
-func LayerNorm(ctx *context.Context, x *Node, eps float64) *Node {
+func LayerNorm(scope *model.Scope, x *Node, eps float64) *Node {
 	hidden := x.Shape().Dimensions[x.Rank()-1]
 	h := ConvertDType(x, dtypes.Float32)
 	mean := ReduceAndKeep(h, ReduceMean, -1)
@@ -110,7 +110,7 @@ func LayerNorm(ctx *context.Context, x *Node, eps float64) *Node {
 	h = Mul(centred, Rsqrt(AddScalar(variance, eps)))
 	g := x.Graph()
 	r := h.Rank()
-	h = Add(Mul(h, ExpandLeftToRank(Weight(ctx, g, "weight", dtypes.Float32, hidden), r)), ExpandLeftToRank(Weight(ctx, g, "bias", dtypes.Float32, hidden), r))
+	h = Add(Mul(h, ExpandLeftToRank(Weight(scope, g, "weight", dtypes.Float32, hidden), r)), ExpandLeftToRank(Weight(scope, g, "bias", dtypes.Float32, hidden), r))
 	return ConvertDType(h, x.DType())
 }
 

@@ -5,10 +5,10 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/dtypes/bfloat16"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/safetensors"
 )
 
@@ -42,19 +42,19 @@ func Count(params []Param) (total int64, byComponent map[string]int64) {
 }
 
 // ScopeOf splits a Hugging Face tensor name into the context for its scope
-// and the variable name: "model.norm.weight" -> ctx.In("model").In("norm"), "weight".
-func ScopeOf(ctx *context.Context, hfName string) (*context.Context, string) {
+// and the variable name: "model.norm.weight" -> ctx.At("model").At("norm"), "weight".
+func ScopeOf(scope *model.Scope, hfName string) (*model.Scope, string) {
 	parts := strings.Split(hfName, ".")
 	for _, p := range parts[:len(parts)-1] {
-		ctx = ctx.In(p)
+		scope = scope.At("%s", p)
 	}
-	return ctx, parts[len(parts)-1]
+	return scope, parts[len(parts)-1]
 }
 
 // SetParam stores value as the variable for hfName, replacing any value
 // there. The value's dimensions must match the variable's if it exists.
-func SetParam(ctx *context.Context, hfName string, value *tensors.Tensor) error {
-	scope, name := ScopeOf(ctx.Checked(false), hfName)
+func SetParam(scope *model.Scope, hfName string, value *tensors.Tensor) error {
+	scope, name := ScopeOf(scope, hfName)
 	if v := scope.GetVariable(name); v != nil {
 		if !v.Shape().Equal(value.Shape()) {
 			return fmt.Errorf("%s: have %s, got %s", hfName, v.Shape(), value.Shape())
@@ -69,7 +69,7 @@ func SetParam(ctx *context.Context, hfName string, value *tensors.Tensor) error 
 // normal(0, std) for matrices and biases, 1 + normal(0, std) for
 // normalisation weights (names containing "norm" ending in ".weight").
 // It is for tests and for random-weight runs of full-size architectures.
-func InitRandom(ctx *context.Context, params []Param, seed uint64, std float64, dtype dtypes.DType) error {
+func InitRandom(scope *model.Scope, params []Param, seed uint64, std float64, dtype dtypes.DType) error {
 	r := rand.New(rand.NewPCG(seed, 0x5eed))
 	for _, p := range params {
 		vals := make([]float32, p.Size())
@@ -84,7 +84,7 @@ func InitRandom(ctx *context.Context, params []Param, seed uint64, std float64, 
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.Name, err)
 		}
-		if err := SetParam(ctx, p.Name, t); err != nil {
+		if err := SetParam(scope, p.Name, t); err != nil {
 			return err
 		}
 	}

@@ -3,8 +3,8 @@ package nn
 import (
 	"fmt"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // Patchify cuts images into non-overlapping patch×patch tiles, the input a
@@ -44,11 +44,11 @@ func Patchify(x *Node, patch int) *Node {
 // "weight" [out, channels, patch, patch] and "bias" [out].
 //
 //	x: [batch, channels, height, width] -> [batch, gridH*gridW, out]
-func PatchEmbedding(ctx *context.Context, x *Node, out, patch int) *Node {
+func PatchEmbedding(scope *model.Scope, x *Node, out, patch int) *Node {
 	p := Patchify(x, patch)
 	c := x.Shape().Dimensions[1]
-	w := Weight(ctx, x.Graph(), "weight", x.DType(), out, c, patch, patch)
+	w := Weight(scope, x.Graph(), "weight", x.DType(), out, c, patch, patch)
 	w = Reshape(w, out, c*patch*patch)
 	y := DotGeneral(p, []int{2}, nil, w, []int{1}, nil) // [b, patches, out]
-	return Add(y, ExpandLeftToRank(Weight(ctx, x.Graph(), "bias", x.DType(), out), 3))
+	return Add(y, ExpandLeftToRank(Weight(scope, x.Graph(), "bias", x.DType(), out), 3))
 }

@@ -6,9 +6,9 @@ import (
 	"math"
 	"math/rand/v2"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/eval"
 	"github.com/visreft/visreft/sdk/models/llava"
@@ -60,7 +60,7 @@ func (s *Setup) Interchange(layer int, ranks []int, pairs int) ([]InterchangeRow
 	}
 	d := m.Config.HiddenSize
 	last := bt.Length - 1 // left padding puts every prompt's last token here
-	e := context.MustNewExec(s.Backend, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
+	e := model.MustNewExec(s.Backend, m.Ctx.Store(), func(scope *model.Scope, in []*Node) []*Node {
 		inp := llava.Inputs{Pixels: in[0], TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4]}
 		rot := in[5] // [k, d]
 		var captured *Node
@@ -70,7 +70,7 @@ func (s *Setup) Interchange(layer int, ranks []int, pairs int) ([]InterchangeRow
 			}
 			return h
 		}
-		_, plain := llava.Forward(ctx, m.Config, inp)                                 // base and source rows, unpatched
+		_, plain := llava.Forward(scope, m.Config, inp)                               // base and source rows, unpatched
 		hb := Slice(captured, AxisRange(0, pairs), AxisElem(last), AxisRange())       // [pairs, 1, d] base rows
 		hs := Slice(captured, AxisRange(pairs, 2*pairs), AxisElem(last), AxisRange()) // source rows
 		patchedRow := reft.Interchange(rot, hb, hs)
@@ -82,7 +82,7 @@ func (s *Setup) Interchange(layer int, ranks []int, pairs int) ([]InterchangeRow
 			rows := Slice(h, AxisRange(0, pairs), AxisRange(0, last), AxisRange())
 			return Concatenate([]*Node{Concatenate([]*Node{rows, patchedRow}, 1), Slice(h, AxisRange(pairs, 2*pairs))}, 0)
 		}
-		_, patched := llava.Forward(ctx, m.Config, inp)
+		_, patched := llava.Forward(scope, m.Config, inp)
 		lastOf := func(x *Node) *Node { return LogSoftmax(Squeeze(Slice(x, AxisRange(), AxisElem(last)), 1), -1) }
 		return []*Node{lastOf(plain), lastOf(patched)}
 	})

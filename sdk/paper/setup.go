@@ -15,8 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/visreft/visreft/sdk/backend"
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/demo"
@@ -32,7 +32,7 @@ import (
 // Setup is what the experiments run on.
 type Setup struct {
 	Preset    string
-	Backend   backends.Backend
+	Backend   compute.Backend
 	Choice    backend.Choice
 	NewModel  func() (*llava.Model, error)
 	Data      experiment.Data

@@ -1,7 +1,7 @@
 package paper
 
 import (
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/experiment"
 	"github.com/visreft/visreft/sdk/models/llava"
 )
@@ -17,9 +17,9 @@ import (
 // Full fine-tuning, which turns the base's weights into trained masters,
 // keeps loading its own copy (NewModel).
 type sharedBase struct {
-	model *llava.Model               // the one handed out last
-	own   map[*context.Variable]bool // its base variables
-	Loads int                        // times the base was loaded
+	model *llava.Model             // the one handed out last
+	own   map[*model.Variable]bool // its base variables
+	Loads int                      // times the base was loaded
 }
 
 // Shared returns the shared base model, clean: loaded on first use, on a
@@ -31,7 +31,7 @@ func (s *Setup) Shared() (*llava.Model, error) {
 		if err != nil {
 			return nil, err
 		}
-		sb.model, sb.own, sb.Loads = m, map[*context.Variable]bool{}, sb.Loads+1
+		sb.model, sb.own, sb.Loads = m, map[*model.Variable]bool{}, sb.Loads+1
 		for v := range m.Ctx.IterVariables() {
 			sb.own[v] = true
 		}
@@ -45,9 +45,11 @@ func (s *Setup) Shared() (*llava.Model, error) {
 // added to the old one.
 func (sb *sharedBase) rebase() (*llava.Model, error) {
 	old := sb.model
-	nc := context.New()
-	old.Ctx.EnumerateParams(func(scope, key string, value any) { nc.InAbsPath(scope).SetParam(key, value) })
-	own := map[*context.Variable]bool{}
+	nc := model.NewStore().RootScope()
+	for path, value := range old.Ctx.Store().IterParams() {
+		nc.Store().SetParam(path, value)
+	}
+	own := map[*model.Variable]bool{}
 	for v := range old.Ctx.IterVariables() {
 		if !sb.own[v] {
 			v.Finalize()
@@ -57,7 +59,7 @@ func (sb *sharedBase) rebase() (*llava.Model, error) {
 		if err != nil {
 			return nil, err
 		}
-		nv := nc.InAbsPath(v.Scope()).VariableWithValue(v.Name(), val)
+		nv := nc.Store().Scope(v.Scope()).VariableWithValue(v.Name(), val)
 		nv.Trainable = v.Trainable
 		own[nv] = true
 	}

@@ -6,20 +6,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/nn"
 )
 
 // setVars returns the variables of s in ctx's "reft" scope, in Params order.
-func setVars(t testing.TB, ctx *context.Context, s *Set) []*context.Variable {
+func setVars(t testing.TB, scope *model.Scope, s *Set) []*model.Variable {
 	t.Helper()
-	var out []*context.Variable
+	var out []*model.Variable
 	for _, p := range s.Params() {
-		sc, n := nn.ScopeOf(ctx.In("reft"), strings.TrimPrefix(p.Name, FilePrefix))
+		sc, n := nn.ScopeOf(scope.At("reft"), strings.TrimPrefix(p.Name, FilePrefix))
 		v := sc.GetVariable(n)
 		if v == nil {
 			t.Fatalf("no variable %s", p.Name)
@@ -37,28 +37,28 @@ func TestOrthonormalThroughSGD(t *testing.T) {
 		D, r, lr := dims[0], dims[1], float64(dims[2])
 		t.Run(fmt.Sprintf("d%d_r%d", D, r), func(t *testing.T) {
 			s := mustSet(t, streamBase(D, 1), Spec{Type: LoReFT, Rank: r, Layers: "0", Positions: "sme", ShareWeights: true})
-			ctx := initCtx(t, s, InitOptions{Seed: 1}, dtypes.Float32)
+			scope := initCtx(t, s, InitOptions{Seed: 1}, dtypes.Float32)
 			loc, err := s.Locate([][]int{{0, 1, 2, 3, 4, 5}, {2, 3, 4, 5}}, 6)
 			if err != nil {
 				t.Fatal(err)
 			}
 			h, target := randStream(1, 2, 6, D), randStream(2, 2, 6, D)
-			vars := setVars(t, ctx, s)
-			step := context.MustNewExec(testutil.Backend(t), ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
-				out := s.Hook(ctx.In("reft"), Positions{Index: in[2], Valid: in[3]}, HookOptions{})(0, in[0])
+			vars := setVars(t, scope, s)
+			step := model.MustNewExec(testutil.Backend(t), scope.Store(), func(scope *model.Scope, in []*Node) []*Node {
+				out := s.Hook(scope.At("reft"), Positions{Index: in[2], Valid: in[3]}, HookOptions{})(0, in[0])
 				loss := ReduceAllMean(Square(Sub(out, in[1])))
 				var nodes []*Node
 				for _, v := range vars {
-					nodes = append(nodes, v.ValueGraph(in[0].Graph()))
+					nodes = append(nodes, v.NodeValue(in[0].Graph()))
 				}
 				for i, gr := range Gradient(loss, nodes...) {
-					vars[i].SetValueGraph(Sub(nodes[i], MulScalar(gr, lr)))
+					vars[i].SetNodeValue(Sub(nodes[i], MulScalar(gr, lr)))
 				}
-				return []*Node{loss, Rotation(ctx.In("reft"), in[0].Graph(), s.Interventions[0])}
+				return []*Node{loss, Rotation(scope.At("reft"), in[0].Graph(), s.Interventions[0])}
 			})
 			defer step.Finalize()
 			v0 := flat32(t, vars[0].MustValue())
-			r0, err := Rotations(testutil.Backend(t), ctx.In("reft"), s)
+			r0, err := Rotations(testutil.Backend(t), scope.At("reft"), s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,7 +76,7 @@ func TestOrthonormalThroughSGD(t *testing.T) {
 					t.Errorf("step %d: max |RRᵀ − I| = %.2e", i, e)
 				}
 			}
-			rs, err := Rotations(testutil.Backend(t), ctx.In("reft"), s)
+			rs, err := Rotations(testutil.Backend(t), scope.At("reft"), s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +109,7 @@ func TestFiniteDifferenceGradients(t *testing.T) {
 		name := string(sp.Type) + "_" + sp.Act
 		t.Run(name, func(t *testing.T) {
 			s := mustSet(t, streamBase(D, 1), sp)
-			ctx := initCtx(t, s, InitOptions{Seed: 4}, dtypes.Float64)
+			scope := initCtx(t, s, InitOptions{Seed: 4}, dtypes.Float64)
 			loc, err := s.Locate([][]int{{0, 1, 2, 3, 4}, {1, 2, 3, 4}}, S)
 			if err != nil {
 				t.Fatal(err)
@@ -119,19 +119,19 @@ func TestFiniteDifferenceGradients(t *testing.T) {
 				h[i] = float64(v)
 			}
 			c := randFloats(9, len(h))
-			vars := setVars(t, ctx, s)
-			lossOf := func(ctx *context.Context, in []*Node) *Node {
-				out := s.Hook(ctx.In("reft"), Positions{Index: in[1], Valid: in[2]}, HookOptions{})(0, in[0])
+			vars := setVars(t, scope, s)
+			lossOf := func(scope *model.Scope, in []*Node) *Node {
+				out := s.Hook(scope.At("reft"), Positions{Index: in[1], Valid: in[2]}, HookOptions{})(0, in[0])
 				return ReduceAllSum(Mul(out, ConvertDType(in[3], dtypes.Float64)))
 			}
-			lossExec := context.MustNewExec(testutil.Backend(t), ctx.Reuse(), func(ctx *context.Context, in []*Node) *Node { return lossOf(ctx, in) })
+			lossExec := model.MustNewExec(testutil.Backend(t), scope.Store(), func(scope *model.Scope, in []*Node) *Node { return lossOf(scope, in) })
 			defer lossExec.Finalize()
-			gradExec := context.MustNewExec(testutil.Backend(t), ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
+			gradExec := model.MustNewExec(testutil.Backend(t), scope.Store(), func(scope *model.Scope, in []*Node) []*Node {
 				nodes := []*Node{in[0]}
 				for _, v := range vars {
-					nodes = append(nodes, v.ValueGraph(in[0].Graph()))
+					nodes = append(nodes, v.NodeValue(in[0].Graph()))
 				}
-				return Gradient(lossOf(ctx, in), nodes...)
+				return Gradient(lossOf(scope, in), nodes...)
 			})
 			defer gradExec.Finalize()
 			hT := func(x []float64) *tensors.Tensor {
@@ -168,7 +168,7 @@ func TestFiniteDifferenceGradients(t *testing.T) {
 			for k, v := range vars {
 				vals := flat64(t, v.MustValue())
 				dims := v.Shape().Dimensions
-				check(v.ScopeAndName(), flat64(t, grads[k+1]), func(i int, d float64) {
+				check(v.Path(), flat64(t, grads[k+1]), func(i int, d float64) {
 					vals[i] += d
 					v.MustSetValue(tensors.FromFlatDataAndDimensions(append([]float64(nil), vals...), dims...))
 				})

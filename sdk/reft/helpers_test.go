@@ -5,14 +5,14 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 var (
-	sharedBackend backends.Backend
+	sharedBackend compute.Backend
 	backendOnce   sync.Once
 )
 
@@ -33,14 +33,14 @@ func mustSet(t testing.TB, base Base, specs ...Spec) *Set {
 }
 
 // initCtx makes a context whose "reft" scope holds s's variables.
-func initCtx(t testing.TB, s *Set, opt InitOptions, dt dtypes.DType) *context.Context {
+func initCtx(t testing.TB, s *Set, opt InitOptions, dt dtypes.DType) *model.Scope {
 	t.Helper()
-	ctx := context.New()
-	ctx.SetParam(ParamDTypeKey, dt)
-	if err := Init(ctx.In("reft"), s, opt); err != nil {
+	scope := model.NewStore().RootScope()
+	scope.SetParam(ParamDTypeKey, dt)
+	if err := Init(scope.At("reft"), s, opt); err != nil {
 		t.Fatal(err)
 	}
-	return ctx
+	return scope
 }
 
 func flat32(t testing.TB, x *tensors.Tensor) []float32 {

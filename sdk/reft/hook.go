@@ -5,11 +5,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/layers"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/layers"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/nn"
 )
 
@@ -47,7 +47,7 @@ type HookOptions struct {
 // rows over h (a scatter and one select). The formula runs on the P
 // gathered rows only; every other position is h itself, bit for bit.
 //
-// ctx is the scope holding the set's variables (for example ctx.In("reft"));
+// ctx is the scope holding the set's variables (for example ctx.At("reft"));
 // Init or Load must have created them. Dropout acts when ctx is training
 // (ctx.SetTraining(g, true)).
 //
@@ -55,7 +55,7 @@ type HookOptions struct {
 // the prompt's Positions, and the decode-step graph with
 // HookOptions{Decode: true} (identity: prefill only, the default) or
 // {Decode: true, EveryToken: true} (every generated token is edited too).
-func (s *Set) Hook(ctx *context.Context, pos Positions, opt HookOptions) func(layer int, h *Node) *Node {
+func (s *Set) Hook(scope *model.Scope, pos Positions, opt HookOptions) func(layer int, h *Node) *Node {
 	comp := opt.Component
 	if comp == "" {
 		comp = BlockOutput
@@ -69,14 +69,14 @@ func (s *Set) Hook(ctx *context.Context, pos Positions, opt HookOptions) func(la
 			if !opt.EveryToken {
 				return h
 			}
-			return s.edit(ctx, s.decodeIntervention(its, opt.DecodeGroup), h)
+			return s.edit(scope, s.decodeIntervention(its, opt.DecodeGroup), h)
 		}
-		return s.prefill(ctx, its, pos, h)
+		return s.prefill(scope, its, pos, h)
 	}
 }
 
 // prefill edits the located positions of h: [batch, seq, d].
-func (s *Set) prefill(ctx *context.Context, its []Intervention, pos Positions, h *Node) *Node {
+func (s *Set) prefill(scope *model.Scope, its []Intervention, pos Positions, h *Node) *Node {
 	g := h.Graph()
 	dims := h.Shape().Dimensions
 	if h.Rank() != 3 {
@@ -97,8 +97,8 @@ func (s *Set) prefill(ctx *context.Context, its []Intervention, pos Positions, h
 		// Slicing the integer/bool position inputs needs no gradient.
 		idx := ConvertDType(Reshape(Slice(pos.Index, AxisRange(), AxisElem(it.Slot), AxisRange()), B, P), dtypes.Int32)
 		valid := Reshape(Slice(pos.Valid, AxisRange(), AxisElem(it.Slot), AxisRange()), B, P)
-		at := Stack([]*Node{batch, idx}, -1) // [B, P, 2]: (example, sequence index)
-		y := s.edit(ctx, it, Gather(h, at))  // [B, P, D]
+		at := Stack([]*Node{batch, idx}, -1)  // [B, P, 2]: (example, sequence index)
+		y := s.edit(scope, it, Gather(h, at)) // [B, P, D]
 		y = Where(BroadcastToDims(InsertAxes(valid, -1), B, P, D), y, ZerosLike(y))
 		acc = ScatterSum(acc, at, y, false, false)
 		hits = ScatterSum(hits, at, ConvertDType(valid, dtypes.Float32), false, false)
@@ -109,12 +109,12 @@ func (s *Set) prefill(ctx *context.Context, its []Intervention, pos Positions, h
 
 // edit applies one intervention to x: [..., d] in the compute dtype, with
 // dropout when training, and returns x's dtype.
-func (s *Set) edit(ctx *context.Context, it Intervention, x *Node) *Node {
-	w := WeightsOf(ctx, x.Graph(), it)
+func (s *Set) edit(scope *model.Scope, it Intervention, x *Node) *Node {
+	w := WeightsOf(scope, x.Graph(), it)
 	ct := w.B.DType()
 	y := Apply(it.Config, ConvertDType(x, ct), w)
 	if it.Dropout > 0 {
-		y = layers.DropoutStatic(ctx, y, it.Dropout)
+		y = layers.DropoutStatic(scope, y, it.Dropout)
 	}
 	return ConvertDType(y, x.DType())
 }
@@ -147,9 +147,9 @@ func (s *Set) decodeIntervention(its []Intervention, group string) Intervention 
 // WeightsOf reads one intervention's variables from ctx (the set's scope)
 // as nodes of g, materialising R from its Householder vectors. The compute
 // dtype is the variables' (float32 unless ParamDTypeKey says otherwise).
-func WeightsOf(ctx *context.Context, g *Graph, it Intervention) Weights {
+func WeightsOf(scope *model.Scope, g *Graph, it Intervention) Weights {
 	var w Weights
-	get := variableGetter(ctx, g, it)
+	get := variableGetter(scope, g, it)
 	if it.Type.hasProj() {
 		w.W2 = get(ProjWeightName)
 		if it.AddBias && it.Type == NoReFT {
@@ -171,18 +171,17 @@ func WeightsOf(ctx *context.Context, g *Graph, it Intervention) Weights {
 
 // Rotation is R: [r, d] of an orthogonal intervention (LoReFT, ConsReFT,
 // LoBiReFT, DiReFT), read from ctx (the set's scope) as a node of g.
-func Rotation(ctx *context.Context, g *Graph, it Intervention) *Node {
+func Rotation(scope *model.Scope, g *Graph, it Intervention) *Node {
 	if !it.Type.Orthogonal() {
 		panic(fmt.Sprintf("reft: %s%s is %s, which has no orthonormal R", FilePrefix, it.Scope(), it.Type))
 	}
-	return Householder(variableGetter(ctx, g, it)(RotateName))
+	return Householder(variableGetter(scope, g, it)(RotateName))
 }
 
 // variableGetter reads the intervention's variables by their names.
-func variableGetter(ctx *context.Context, g *Graph, it Intervention) func(name string) *Node {
-	scope := ctx
+func variableGetter(scope *model.Scope, g *Graph, it Intervention) func(name string) *Node {
 	for _, p := range strings.Split(it.Scope(), ".") {
-		scope = scope.In(p)
+		scope = scope.At("%s", p)
 	}
 	return func(name string) *Node {
 		sc, n := nn.ScopeOf(scope, name)
@@ -190,6 +189,6 @@ func variableGetter(ctx *context.Context, g *Graph, it Intervention) func(name s
 		if v == nil {
 			panic(fmt.Sprintf("reft: variable %s%s.%s does not exist: call reft.Init or reft.Load on this scope first", FilePrefix, it.Scope(), name))
 		}
-		return v.ValueGraph(g)
+		return v.NodeValue(g)
 	}
 }

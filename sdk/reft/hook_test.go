@@ -5,10 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/dtypes/bfloat16"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/nn"
@@ -16,13 +16,13 @@ import (
 
 // runHook applies s's hook for layer to h: [batch, seq, d] (float32 values,
 // run in dtype) and returns the result as float32, plus the raw bytes.
-func runHook(t *testing.T, ctx *context.Context, s *Set, loc *Locations, layer int, h [][][]float32, dtype dtypes.DType, opt HookOptions, training bool) []float32 {
+func runHook(t *testing.T, scope *model.Scope, s *Set, loc *Locations, layer int, h [][][]float32, dtype dtypes.DType, opt HookOptions, training bool) []float32 {
 	t.Helper()
-	e := context.MustNewExec(testutil.Backend(t), ctx.Reuse(), func(ctx *context.Context, h, idx, valid *Node) *Node {
+	e := model.MustNewExec(testutil.Backend(t), scope.Store(), func(scope *model.Scope, h, idx, valid *Node) *Node {
 		if training {
-			ctx.SetTraining(h.Graph(), true)
+			scope.Store().SetTraining(h.Graph(), true)
 		}
-		hook := s.Hook(ctx.In("reft"), Positions{Index: idx, Valid: valid}, opt)
+		hook := s.Hook(scope.At("reft"), Positions{Index: idx, Valid: valid}, opt)
 		return ConvertDType(hook(layer, ConvertDType(h, dtype)), dtypes.Float32)
 	})
 	defer e.Finalize()
@@ -48,19 +48,19 @@ func randStream(seed uint64, b, s, d int) [][][]float32 {
 func TestHookEditsOnlySelectedPositions(t *testing.T) {
 	const B, S, D = 2, 7, 8
 	s := mustSet(t, streamBase(D, 2), Spec{Type: LoReFT, Rank: 3, Layers: "all", Positions: "f2+l1"})
-	ctx := initCtx(t, s, InitOptions{Seed: 7}, dtypes.Float32)
+	scope := initCtx(t, s, InitOptions{Seed: 7}, dtypes.Float32)
 	loc, err := s.Locate([][]int{{2, 3, 5, 6}, {1, 4}}, S) // example 1: first=min(1,2)=1 -> {1}, last {4}
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := randStream(11, B, S, D)
-	got := runHook(t, ctx, s, loc, 1, h, dtypes.Float32, HookOptions{}, false)
+	got := runHook(t, scope, s, loc, 1, h, dtypes.Float32, HookOptions{}, false)
 
 	// The formula on every position, to pick the selected ones from.
 	byGroup := map[string][]float32{}
 	for _, it := range s.At(BlockOutput, 1) {
-		out := context.MustExecOnce(testutil.Backend(t), ctx.Reuse(), func(ctx *context.Context, h *Node) *Node {
-			return Apply(it.Config, h, WeightsOf(ctx.In("reft"), h.Graph(), it))
+		out := model.MustExecOnce(testutil.Backend(t), scope.Store(), func(scope *model.Scope, h *Node) *Node {
+			return Apply(it.Config, h, WeightsOf(scope.At("reft"), h.Graph(), it))
 		}, h)
 		byGroup[it.Group] = flat32(t, out)
 	}
@@ -88,19 +88,19 @@ var tinyQwen = qwen2.Config{VocabSize: 64, HiddenSize: 32, IntermediateSize: 48,
 
 // qwenLogits runs the tiny decoder on a left-padded batch with an optional
 // hook and returns every block output and the logits, as raw bytes.
-func qwenLogits(t *testing.T, ctx *context.Context, s *Set, loc *Locations, dtype dtypes.DType) [][]byte {
+func qwenLogits(t *testing.T, scope *model.Scope, s *Set, loc *Locations, dtype dtypes.DType) [][]byte {
 	t.Helper()
 	ids := [][]int32{{0, 0, 5, 9, 3, 7}, {1, 2, 3, 4, 5, 6}}
 	valid := [][]bool{{false, false, true, true, true, true}, {true, true, true, true, true, true}}
 	seqIdx := [][]int32{{0, 1, 2, 3, 4, 5}, {0, 1, 2, 3, 4, 5}}
-	e := context.MustNewExec(testutil.Backend(t), ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
-		in2 := qwen2.Input{Embeds: qwen2.Embed(ctx, tinyQwen, in[0], dtype), Positions: in[1],
+	e := model.MustNewExec(testutil.Backend(t), scope.Store(), func(scope *model.Scope, in []*Node) []*Node {
+		in2 := qwen2.Input{Embeds: qwen2.Embed(scope, tinyQwen, in[0], dtype), Positions: in[1],
 			Mask: nn.CausalPaddingMask(in[2], in[2], in[3])}
 		if s != nil {
-			in2.Hook = s.Hook(ctx.In("reft"), Positions{Index: in[4], Valid: in[5]}, HookOptions{})
+			in2.Hook = s.Hook(scope.At("reft"), Positions{Index: in[4], Valid: in[5]}, HookOptions{})
 		}
-		out := qwen2.Decoder(ctx, tinyQwen, in2)
-		return append(out.Hidden, qwen2.LMHead(ctx, tinyQwen, out.Final))
+		out := qwen2.Decoder(scope, tinyQwen, in2)
+		return append(out.Hidden, qwen2.LMHead(scope, tinyQwen, out.Final))
 	})
 	defer e.Finalize()
 	args := []any{ids, qwen2.PositionIDs(valid), seqIdx, valid}
@@ -128,13 +128,13 @@ func qwenLogits(t *testing.T, ctx *context.Context, s *Set, loc *Locations, dtyp
 func TestZeroDeltaIsBitIdenticalOnQwen2(t *testing.T) {
 	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.BFloat16} {
 		t.Run(dt.String(), func(t *testing.T) {
-			ctx := context.New()
-			if err := nn.InitRandom(ctx, qwen2.Params(tinyQwen), 1, 0.2, dt); err != nil {
+			scope := model.NewStore().RootScope()
+			if err := nn.InitRandom(scope, qwen2.Params(tinyQwen), 1, 0.2, dt); err != nil {
 				t.Fatal(err)
 			}
 			// The paper's setting: one LoReFT per layer, shared by start/mid/end.
 			s := mustSet(t, streamBase(32, 2), Spec{Type: LoReFT, Rank: 4, Layers: "all", Positions: "sme", ShareWeights: true})
-			if err := Init(ctx.In("reft"), s, InitOptions{Seed: 3, ZeroDelta: true, Backend: testutil.Backend(t)}); err != nil {
+			if err := Init(scope.At("reft"), s, InitOptions{Seed: 3, ZeroDelta: true, Backend: testutil.Backend(t)}); err != nil {
 				t.Fatal(err)
 			}
 			// Example 0 has 2 pads: its text tokens are at 2..5 (sme picks 2, 4, 5); example 1's at 0..5 (0, 3, 5).
@@ -142,18 +142,18 @@ func TestZeroDeltaIsBitIdenticalOnQwen2(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			base := qwenLogits(t, ctx, nil, nil, dt)
-			hooked := qwenLogits(t, ctx, s, loc, dt)
+			base := qwenLogits(t, scope, nil, nil, dt)
+			hooked := qwenLogits(t, scope, s, loc, dt)
 			for i := range base {
 				if string(base[i]) != string(hooked[i]) {
 					t.Fatalf("output %d differs with a zero-delta hook", i)
 				}
 			}
 			// A non-zero LoReFT must change them, or the test proves nothing.
-			if err := Init(ctx.In("reft"), s, InitOptions{Seed: 3}); err != nil {
+			if err := Init(scope.At("reft"), s, InitOptions{Seed: 3}); err != nil {
 				t.Fatal(err)
 			}
-			if changed := qwenLogits(t, ctx, s, loc, dt); string(changed[len(changed)-1]) == string(base[len(base)-1]) {
+			if changed := qwenLogits(t, scope, s, loc, dt); string(changed[len(changed)-1]) == string(base[len(base)-1]) {
 				t.Fatal("a random LoReFT left the logits unchanged")
 			}
 		})
@@ -176,8 +176,8 @@ func TestZeroDeltaEveryType(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.BFloat16} {
-			ctx := initCtx(t, s, InitOptions{Seed: 9, ZeroDelta: true, Backend: testutil.Backend(t)}, dtypes.Float32)
-			got := runHook(t, ctx, s, loc, 0, h, dt, HookOptions{}, false)
+			scope := initCtx(t, s, InitOptions{Seed: 9, ZeroDelta: true, Backend: testutil.Backend(t)}, dtypes.Float32)
+			got := runHook(t, scope, s, loc, 0, h, dt, HookOptions{}, false)
 			for i := range got {
 				want := h[i/(6*D)][i/D%6][i%D]
 				if dt == dtypes.BFloat16 {
@@ -208,7 +208,7 @@ func TestZeroDeltaErrors(t *testing.T) {
 		if c.be {
 			opt.Backend = testutil.Backend(t)
 		}
-		if err := Init(context.New(), s, opt); err == nil || !strings.Contains(err.Error(), c.want) {
+		if err := Init(model.NewStore().RootScope(), s, opt); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: error %v, want %q", c.spec, err, c.want)
 		}
 	}
@@ -219,11 +219,11 @@ func TestZeroDeltaErrors(t *testing.T) {
 func TestDecodeHook(t *testing.T) {
 	const D = 8
 	s := mustSet(t, streamBase(D, 1), Spec{Type: LoReFT, Rank: 2, Layers: "0", Positions: "f1+l1"})
-	ctx := initCtx(t, s, InitOptions{Seed: 2}, dtypes.Float32)
+	scope := initCtx(t, s, InitOptions{Seed: 2}, dtypes.Float32)
 	step := randStream(3, 2, 1, D) // one new token per example
 	run := func(opt HookOptions) []float32 {
-		out := context.MustExecOnce(testutil.Backend(t), ctx.Reuse(), func(ctx *context.Context, h *Node) *Node {
-			return s.Hook(ctx.In("reft"), Positions{}, opt)(0, h)
+		out := model.MustExecOnce(testutil.Backend(t), scope.Store(), func(scope *model.Scope, h *Node) *Node {
+			return s.Hook(scope.At("reft"), Positions{}, opt)(0, h)
 		}, step)
 		return flat32(t, out)
 	}
@@ -238,8 +238,8 @@ func TestDecodeHook(t *testing.T) {
 	if last.Group != "last" {
 		t.Fatalf("want the last group, got %s", last.Group)
 	}
-	want := flat32(t, context.MustExecOnce(testutil.Backend(t), ctx.Reuse(), func(ctx *context.Context, h *Node) *Node {
-		return Apply(last.Config, h, WeightsOf(ctx.In("reft"), h.Graph(), last))
+	want := flat32(t, model.MustExecOnce(testutil.Backend(t), scope.Store(), func(scope *model.Scope, h *Node) *Node {
+		return Apply(last.Config, h, WeightsOf(scope.At("reft"), h.Graph(), last))
 	}, step))
 	for i := range want {
 		if math.Abs(float64(every[i]-want[i])) > 1e-6 {
@@ -258,12 +258,12 @@ func TestDropoutOnlyWhenTraining(t *testing.T) {
 	const D = 32
 	s := mustSet(t, streamBase(D, 1), Spec{Type: LoReFT, Rank: 2, Layers: "0", Positions: "l1", Dropout: 0.5})
 	noDrop := mustSet(t, streamBase(D, 1), Spec{Type: LoReFT, Rank: 2, Layers: "0", Positions: "l1"})
-	ctx := initCtx(t, s, InitOptions{Seed: 2}, dtypes.Float32)
+	scope := initCtx(t, s, InitOptions{Seed: 2}, dtypes.Float32)
 	loc, _ := s.Locate([][]int{{0, 1, 2}}, 3)
 	h := randStream(4, 1, 3, D)
-	eval := runHook(t, ctx, s, loc, 0, h, dtypes.Float32, HookOptions{}, false)
-	plain := runHook(t, ctx, noDrop, loc, 0, h, dtypes.Float32, HookOptions{}, false)
-	train := runHook(t, ctx, s, loc, 0, h, dtypes.Float32, HookOptions{}, true)
+	eval := runHook(t, scope, s, loc, 0, h, dtypes.Float32, HookOptions{}, false)
+	plain := runHook(t, scope, noDrop, loc, 0, h, dtypes.Float32, HookOptions{}, false)
+	train := runHook(t, scope, s, loc, 0, h, dtypes.Float32, HookOptions{}, true)
 	zeros := 0
 	for i := range eval {
 		if eval[i] != plain[i] {

@@ -6,11 +6,11 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/nn"
 )
 
@@ -34,15 +34,15 @@ type InitOptions struct {
 	ZeroDelta bool
 	// Backend computes R for LoReFT's ZeroDelta (W must equal R bit for bit
 	// as the graph computes it): use the backend you will run on.
-	Backend backends.Backend
+	Backend compute.Backend
 }
 
 // Init creates (or overwrites) every variable of s in ctx, the set's scope,
 // as pyreft initialises them: R a random orthonormal frame (QR of a Gaussian
 // matrix, as torch.nn.init.orthogonal_), W and b as torch.nn.Linear
 // (uniform ±1/√d), ConsReFT/LoBiReFT's b as torch.rand (uniform [0, 1)).
-func Init(ctx *context.Context, s *Set, opt InitOptions) error {
-	dt := context.GetParamOr(ctx, ParamDTypeKey, dtypes.Float32)
+func Init(scope *model.Scope, s *Set, opt InitOptions) error {
+	dt := model.GetParamOr(scope, ParamDTypeKey, dtypes.Float32)
 	needR := false
 	for _, it := range s.Interventions {
 		if opt.ZeroDelta {
@@ -60,7 +60,7 @@ func Init(ctx *context.Context, s *Set, opt InitOptions) error {
 			zeroDelta(it, vals)
 		}
 		for _, p := range it.Tensors() {
-			if err := setVar(ctx, it.Scope()+"."+p.Name, vals[p.Name], dt, p.Dims); err != nil {
+			if err := setVar(scope, it.Scope()+"."+p.Name, vals[p.Name], dt, p.Dims); err != nil {
 				return err
 			}
 		}
@@ -71,13 +71,13 @@ func Init(ctx *context.Context, s *Set, opt InitOptions) error {
 	if opt.Backend == nil {
 		return fmt.Errorf("reft: ZeroDelta for loreft needs InitOptions.Backend to compute R")
 	}
-	rs, err := Rotations(opt.Backend, ctx, s)
+	rs, err := Rotations(opt.Backend, scope, s)
 	if err != nil {
 		return err
 	}
 	for _, it := range s.Interventions {
 		if it.Type == LoReFT {
-			if err := nn.SetParam(ctx, it.Scope()+"."+SourceWeightName, rs[it.Scope()]); err != nil {
+			if err := nn.SetParam(scope, it.Scope()+"."+SourceWeightName, rs[it.Scope()]); err != nil {
 				return err
 			}
 		}
@@ -146,7 +146,7 @@ func zeroDelta(it Intervention, vals map[string][]float64) {
 	}
 }
 
-func setVar(ctx *context.Context, name string, vals []float64, dt dtypes.DType, dims []int) error {
+func setVar(scope *model.Scope, name string, vals []float64, dt dtypes.DType, dims []int) error {
 	var t *tensors.Tensor
 	switch dt {
 	case dtypes.Float32:
@@ -160,7 +160,7 @@ func setVar(ctx *context.Context, name string, vals []float64, dt dtypes.DType, 
 	default:
 		return fmt.Errorf("reft: %s = %s: intervention variables are float32 or float64", ParamDTypeKey, dt)
 	}
-	return nn.SetParam(ctx, name, t)
+	return nn.SetParam(scope, name, t)
 }
 
 func nameHash(s string) uint64 {
@@ -171,7 +171,7 @@ func nameHash(s string) uint64 {
 
 // Rotations computes every orthogonal intervention's R: [r, d] on backend
 // b, keyed by Site.Scope. Files store them (as Rᵀ) so exports are exact.
-func Rotations(b backends.Backend, ctx *context.Context, s *Set) (map[string]*tensors.Tensor, error) {
+func Rotations(b compute.Backend, scope *model.Scope, s *Set) (map[string]*tensors.Tensor, error) {
 	var its []Intervention
 	for _, it := range s.Interventions {
 		if it.Type.Orthogonal() {
@@ -184,10 +184,10 @@ func Rotations(b backends.Backend, ctx *context.Context, s *Set) (map[string]*te
 	}
 	var res []*tensors.Tensor
 	err := catch(func() error {
-		e, err := context.NewExec(b, ctx.Reuse(), func(ctx *context.Context, g *Graph) []*Node {
+		e, err := model.NewExec(b, scope.Store(), func(scope *model.Scope, g *Graph) []*Node {
 			var rs []*Node
 			for _, it := range its {
-				rs = append(rs, Rotation(ctx, g, it))
+				rs = append(rs, Rotation(scope, g, it))
 			}
 			return rs
 		})

@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 )
 
@@ -24,9 +24,9 @@ func TestInitIsPyreftLikeAndDeterministic(t *testing.T) {
 	for i, v := range va {
 		x, y, z := flat32(t, v.MustValue()), flat32(t, vb[i].MustValue()), flat32(t, vc[i].MustValue())
 		if testutil.MaxAbsDiff(x, y) != 0 || testutil.MaxAbsDiff(x, z) == 0 {
-			t.Errorf("%s: not a deterministic function of the seed", v.ScopeAndName())
+			t.Errorf("%s: not a deterministic function of the seed", v.Path())
 		}
-		name := v.ScopeAndName()
+		name := v.Path()
 		for _, e := range x {
 			switch {
 			case v.Name() == "weight" || v.Name() == "bias":
@@ -40,7 +40,7 @@ func TestInitIsPyreftLikeAndDeterministic(t *testing.T) {
 			}
 		}
 	}
-	rs, err := Rotations(testutil.Backend(t), a.In("reft"), s)
+	rs, err := Rotations(testutil.Backend(t), a.At("reft"), s)
 	if err != nil {
 		t.Fatal(err)
 	}

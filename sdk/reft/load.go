@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/nn"
 	"github.com/visreft/visreft/sdk/safetensors"
 )
@@ -16,7 +16,7 @@ import (
 // size it was trained with and enough layers; a different model id is
 // allowed (a fine-tuned variant of the base). Values load bit for bit. The
 // returned Set keeps the saved Base.
-func Load(dir string, ctx *context.Context, base Base) (*Set, error) {
+func Load(dir string, scope *model.Scope, base Base) (*Set, error) {
 	cfg, err := ReadConfig(dir)
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func Load(dir string, ctx *context.Context, base Base) (*Set, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reft: %w", err)
 		}
-		if err := nn.SetParam(ctx, strings.TrimPrefix(p.Name, FilePrefix), t); err != nil {
+		if err := nn.SetParam(scope, strings.TrimPrefix(p.Name, FilePrefix), t); err != nil {
 			return nil, fmt.Errorf("reft: %w", err)
 		}
 	}

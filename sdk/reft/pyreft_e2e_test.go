@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/nn"
@@ -82,8 +82,8 @@ func TestPyreftEndToEnd(t *testing.T) {
 	be := testutil.Backend(t)
 	if os.Getenv("VISREFT_UPDATE_PYREFT_E2E") == "1" {
 		s := mustSet(t, e2eBase, e2eSpecs...)
-		ctx := initCtx(t, s, InitOptions{Seed: 2026}, dtypes.Float32)
-		if err := Save(e2eDir, be, ctx.In("reft"), s); err != nil {
+		scope := initCtx(t, s, InitOptions{Seed: 2026}, dtypes.Float32)
+		if err := Save(e2eDir, be, scope.At("reft"), s); err != nil {
 			t.Fatal(err)
 		}
 		if err := ExportPyreft(e2eDir, filepath.Join(e2eDir, "pyreft.safetensors"), PyreftOptions{}); err != nil {
@@ -96,8 +96,8 @@ func TestPyreftEndToEnd(t *testing.T) {
 		}
 		t.Logf("rewrote %s: now run testdata/gen/reft/pyreft_e2e.py", e2eDir)
 	}
-	ctx := context.New()
-	s, err := Load(e2eDir, ctx.In("reft"), e2eBase)
+	scope := model.NewStore().RootScope()
+	s, err := Load(e2eDir, scope.At("reft"), e2eBase)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,20 +130,20 @@ func TestPyreftEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ck.Close()
-	if err := nn.Bind(ctx, ck, qwen2.Params(c), nn.BindOptions{Frozen: true}); err != nil {
+	if err := nn.Bind(scope, ck, qwen2.Params(c), nn.BindOptions{Frozen: true}); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := nn.Count(qwen2.Params(c)); n != e2eBase.NumParams {
 		t.Fatalf("qwen2_tied has %d parameters, e2eBase says %d", n, e2eBase.NumParams)
 	}
-	e := context.MustNewExec(be, ctx.Reuse(), func(ctx *context.Context, ids, index, valid *Node) []*Node {
+	e := model.MustNewExec(be, scope.Store(), func(scope *model.Scope, ids, index, valid *Node) []*Node {
 		idx := Iota(ids.Graph(), ids.Shape(), 1)
 		mask := nn.CausalPaddingMask(idx, idx, Equal(idx, idx))
 		run := func(hook qwen2.Hook) *Node {
-			out := qwen2.Decoder(ctx, c, qwen2.Input{Embeds: qwen2.Embed(ctx, c, ids, dtypes.Float32), Positions: idx, Mask: mask, Hook: hook})
-			return qwen2.LMHead(ctx, c, out.Final)
+			out := qwen2.Decoder(scope, c, qwen2.Input{Embeds: qwen2.Embed(scope, c, ids, dtypes.Float32), Positions: idx, Mask: mask, Hook: hook})
+			return qwen2.LMHead(scope, c, out.Final)
 		}
-		return []*Node{run(nil), run(s.Hook(ctx.In("reft"), Positions{Index: index, Valid: valid}, HookOptions{}))}
+		return []*Node{run(nil), run(s.Hook(scope.At("reft"), Positions{Index: index, Valid: valid}, HookOptions{}))}
 	})
 	defer e.Finalize()
 	out, err := e.Exec(e2eIDs, loc.Index, loc.Valid)

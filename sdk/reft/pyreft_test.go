@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/safetensors"
 )
@@ -19,9 +19,9 @@ import (
 // torch's parametrisation state whose weight is exactly Rᵀ.
 func TestExportPyreft(t *testing.T) {
 	s := mixedSet(t)
-	ctx := initCtx(t, s, InitOptions{Seed: 5}, dtypes.Float32)
+	scope := initCtx(t, s, InitOptions{Seed: 5}, dtypes.Float32)
 	dir := t.TempDir()
-	if err := Save(dir, testutil.Backend(t), ctx.In("reft"), s); err != nil {
+	if err := Save(dir, testutil.Backend(t), scope.At("reft"), s); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "pyreft.safetensors")
@@ -95,9 +95,9 @@ func TestExportPyreft(t *testing.T) {
 
 func TestExportPyreftRejectsOtherComponents(t *testing.T) {
 	s := mustSet(t, NanoLLaVA(), Spec{Type: LoReFT, Rank: 1, Layers: "0", Positions: "f1", Component: ProjectorOutput})
-	ctx := initCtx(t, s, InitOptions{Seed: 1}, dtypes.Float32)
+	scope := initCtx(t, s, InitOptions{Seed: 1}, dtypes.Float32)
 	dir := t.TempDir()
-	if err := Save(dir, testutil.Backend(t), ctx.In("reft"), s); err != nil {
+	if err := Save(dir, testutil.Backend(t), scope.At("reft"), s); err != nil {
 		t.Fatal(err)
 	}
 	err := ExportPyreft(dir, filepath.Join(dir, "x.safetensors"), PyreftOptions{})

@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/fsutil"
 	"github.com/visreft/visreft/sdk/nn"
 	"github.com/visreft/visreft/sdk/safetensors"
@@ -58,8 +58,8 @@ const parametrisation = "householder: rotate_layer.householder [d, r] holds v_0.
 // with each orthogonal intervention's R computed on b and stored as
 // "reft.<scope>.rotate_layer" [d, r], and dir/reft_config.json. Both files
 // are written atomically (temp file, fsync, rename), weights first.
-func Save(dir string, b backends.Backend, ctx *context.Context, s *Set) error {
-	rs, err := Rotations(b, ctx, s)
+func Save(dir string, b compute.Backend, scope *model.Scope, s *Set) error {
+	rs, err := Rotations(b, scope, s)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func Save(dir string, b backends.Backend, ctx *context.Context, s *Set) error {
 		fi := FileIntervention{Scope: it.Scope(), Spec: it.Spec, Type: it.Type, Component: it.Component, Layer: it.Layer,
 			Group: it.Group, Hidden: it.Hidden, Rank: it.Rank}
 		for _, p := range it.Tensors() {
-			t, dt, err := varTensor(ctx, it.Scope()+"."+p.Name)
+			t, dt, err := varTensor(scope, it.Scope()+"."+p.Name)
 			if err != nil {
 				return err
 			}
@@ -103,8 +103,8 @@ func Save(dir string, b backends.Backend, ctx *context.Context, s *Set) error {
 }
 
 // varTensor reads a variable's bytes as a safetensors tensor named "reft.<name>".
-func varTensor(ctx *context.Context, name string) (safetensors.Tensor, dtypes.DType, error) {
-	sc, n := nn.ScopeOf(ctx, name)
+func varTensor(scope *model.Scope, name string) (safetensors.Tensor, dtypes.DType, error) {
+	sc, n := nn.ScopeOf(scope, name)
 	v := sc.GetVariable(n)
 	if v == nil {
 		return safetensors.Tensor{}, 0, fmt.Errorf("reft: variable %s%s does not exist (Init or Load first)", FilePrefix, name)

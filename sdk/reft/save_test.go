@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/safetensors"
 )
@@ -30,30 +30,30 @@ func mixedSet(t testing.TB) *Set {
 func TestSaveLoadRoundTrip(t *testing.T) {
 	s := mixedSet(t)
 	s.Base.Revision = "abc123"
-	ctx := initCtx(t, s, InitOptions{Seed: 5}, dtypes.Float32)
+	scope := initCtx(t, s, InitOptions{Seed: 5}, dtypes.Float32)
 	dir := filepath.Join(t.TempDir(), "run")
-	if err := Save(dir, testutil.Backend(t), ctx.In("reft"), s); err != nil {
+	if err := Save(dir, testutil.Backend(t), scope.At("reft"), s); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 2 {
 		t.Errorf("directory holds %d entries (temp files left?)", len(entries))
 	}
-	loaded := context.New()
-	s2, err := Load(dir, loaded.In("reft"), streamBase(16, 4))
+	loaded := model.NewStore().RootScope()
+	s2, err := Load(dir, loaded.At("reft"), streamBase(16, 4))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(s2.Interventions) != len(s.Interventions) || s2.NumParams() != s.NumParams() || s2.Base.Revision != "abc123" {
 		t.Fatalf("loaded set differs: %d interventions, %d params, base %+v", len(s2.Interventions), s2.NumParams(), s2.Base)
 	}
-	a, b := setVars(t, ctx, s), setVars(t, loaded, s2)
+	a, b := setVars(t, scope, s), setVars(t, loaded, s2)
 	for i := range a {
 		if string(rawBytes(t, a[i].MustValue())) != string(rawBytes(t, b[i].MustValue())) {
-			t.Errorf("%s differs after the round trip", a[i].ScopeAndName())
+			t.Errorf("%s differs after the round trip", a[i].Path())
 		}
 	}
-	rs, err := Rotations(testutil.Backend(t), loaded.In("reft"), s2)
+	rs, err := Rotations(testutil.Backend(t), loaded.At("reft"), s2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,16 +103,16 @@ func rawBytes(t testing.TB, x interface{ ConstBytes(func([]byte)) error }) []byt
 // clear error; a corrupted tensor shape is reported by name.
 func TestLoadChecksTheModel(t *testing.T) {
 	s := mustSet(t, streamBase(16, 4), Spec{Type: LoReFT, Rank: 3, Layers: "all", Positions: "l1"})
-	ctx := initCtx(t, s, InitOptions{Seed: 5}, dtypes.Float32)
+	scope := initCtx(t, s, InitOptions{Seed: 5}, dtypes.Float32)
 	dir := t.TempDir()
-	if err := Save(dir, testutil.Backend(t), ctx.In("reft"), s); err != nil {
+	if err := Save(dir, testutil.Backend(t), scope.At("reft"), s); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Load(dir, context.New(), streamBase(24, 4))
+	_, err := Load(dir, model.NewStore().RootScope(), streamBase(24, 4))
 	if err == nil || !errors.Is(err, ErrModelMismatch) || !strings.Contains(err.Error(), "trained for hidden size 16") || !strings.Contains(err.Error(), "has hidden size 24") {
 		t.Errorf("hidden size mismatch: %v", err)
 	}
-	_, err = Load(dir, context.New(), streamBase(16, 2))
+	_, err = Load(dir, model.NewStore().RootScope(), streamBase(16, 2))
 	if err == nil || !strings.Contains(err.Error(), "layer.2.shared edits block_output layer 2, this model has 2 layers") {
 		t.Errorf("layer count mismatch: %v", err)
 	}
@@ -131,7 +131,7 @@ func TestLoadChecksTheModel(t *testing.T) {
 	if err := safetensors.Write(filepath.Join(dir, WeightsFile), ts, nil); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Load(dir, context.New(), streamBase(16, 4))
+	_, err = Load(dir, model.NewStore().RootScope(), streamBase(16, 4))
 	if err == nil || !strings.Contains(err.Error(), "reft.layer.1.shared.learned_source.bias: checkpoint [2], model needs [3]") {
 		t.Errorf("bad shape: %v", err)
 	}

@@ -6,10 +6,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/nn"
 )
 
@@ -25,7 +25,7 @@ import (
 //
 // Only linear-act LoReFT is supported; dst's variables are created (or
 // overwritten) in float32.
-func Truncate(b backends.Backend, srcCtx *context.Context, src *Set, dstCtx *context.Context, dst *Set) error {
+func Truncate(b compute.Backend, srcCtx *model.Scope, src *Set, dstCtx *model.Scope, dst *Set) error {
 	rs, err := Rotations(b, srcCtx, src)
 	if err != nil {
 		return err
@@ -200,11 +200,11 @@ func topEigenvectors(m [][]float64, k int) [][]float64 {
 }
 
 // hostParam reads a variable's values as float64.
-func hostParam(ctx *context.Context, name string) ([]float64, error) {
-	scope, n := nn.ScopeOf(ctx, name)
+func hostParam(scope *model.Scope, name string) ([]float64, error) {
+	scope, n := nn.ScopeOf(scope, name)
 	v := scope.GetVariable(n)
 	if v == nil {
-		return nil, fmt.Errorf("reft: no variable %s in %s", name, strings.TrimSuffix(ctx.Scope(), "/"))
+		return nil, fmt.Errorf("reft: no variable %s in %s", name, strings.TrimSuffix(scope.Scope(), "/"))
 	}
 	val, err := v.Value()
 	if err != nil {

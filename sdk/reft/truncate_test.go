@@ -6,25 +6,25 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 )
 
 // editOf reads an intervention's linear edit M = Rᵀ(W − R) [d][d] and
 // bias edit c = Rᵀb [d] from ctx ("reft" scope).
-func editOf(t *testing.T, ctx *context.Context, s *Set, it Intervention) ([][]float64, []float64) {
+func editOf(t *testing.T, scope *model.Scope, s *Set, it Intervention) ([][]float64, []float64) {
 	t.Helper()
-	rs, err := Rotations(testutil.Backend(t), ctx.In("reft"), s)
+	rs, err := Rotations(testutil.Backend(t), scope.At("reft"), s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := matrixOf(rs[it.Scope()])
-	w, err := hostParam(ctx.In("reft"), it.Scope()+"."+SourceWeightName)
+	w, err := hostParam(scope.At("reft"), it.Scope()+"."+SourceWeightName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := hostParam(ctx.In("reft"), it.Scope()+"."+SourceBiasName)
+	b, err := hostParam(scope.At("reft"), it.Scope()+"."+SourceBiasName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,9 +77,9 @@ func TestTruncateLoReFT(t *testing.T) {
 	b := testutil.Backend(t)
 	for _, rank := range []int{4, 2} {
 		dst := mustSet(t, streamBase(d, 3), Spec{Type: LoReFT, Rank: rank, Layers: "1-2", Positions: "l1"})
-		dstCtx := context.New()
+		dstCtx := model.NewStore().RootScope()
 		dstCtx.SetParam(ParamDTypeKey, dtypes.Float32)
-		if err := Truncate(b, srcCtx.In("reft"), src, dstCtx.In("reft"), dst); err != nil {
+		if err := Truncate(b, srcCtx.At("reft"), src, dstCtx.At("reft"), dst); err != nil {
 			t.Fatal(err)
 		}
 		for _, it := range dst.Interventions {
@@ -100,7 +100,7 @@ func TestTruncateLoReFT(t *testing.T) {
 			}
 			rng := rand.New(rand.NewPCG(7, uint64(it.Layer)))
 			rows := src.At(BlockOutput, it.Layer)[0]
-			rsrc, _ := Rotations(b, srcCtx.In("reft"), src)
+			rsrc, _ := Rotations(b, srcCtx.At("reft"), src)
 			r := matrixOf(rsrc[rows.Scope()])
 			for range 300 {
 				q := householderRows(randomOrthoVectors(rng, 4, 2), 4, 2) // [2][4]: a random 2-dim subspace of R's rows
@@ -111,7 +111,7 @@ func TestTruncateLoReFT(t *testing.T) {
 				}
 			}
 			// c' is c projected onto the kept directions (columns of M').
-			rs2, _ := Rotations(b, dstCtx.In("reft"), dst)
+			rs2, _ := Rotations(b, dstCtx.At("reft"), dst)
 			r2 := matrixOf(rs2[it.Scope()])
 			pc := matMul(transpose(r2), matMul(r2, transpose([][]float64{c})))
 			for j := range c2 {
@@ -130,7 +130,7 @@ func TestTruncateLoReFT(t *testing.T) {
 		{Spec{Name: "other", Type: LoReFT, Rank: 2, Layers: "1", Positions: "l1"}, "no trained intervention"},
 	} {
 		dst := mustSet(t, streamBase(d, 3), c.spec)
-		err := Truncate(b, srcCtx.In("reft"), src, context.New().In("reft"), dst)
+		err := Truncate(b, srcCtx.At("reft"), src, model.NewStore().RootScope().At("reft"), dst)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: err %v, want %q", c.spec, err, c.want)
 		}

@@ -5,16 +5,16 @@ import (
 	"math"
 	"testing"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/nn"
 )
 
 // quadratic is 0.5·Σ_rows weight·||w - x||² / Σ weight for the variable
 // toy.w: its gradient is mean(w - x).
-func quadratic(ctx *context.Context, batch []*Node) *Node {
-	w := nn.Weight(ctx.In("toy"), batch[0].Graph(), "w", batch[0].DType(), 2)
+func quadratic(scope *model.Scope, batch []*Node) *Node {
+	w := nn.Weight(scope.At("toy"), batch[0].Graph(), "w", batch[0].DType(), 2)
 	d := Sub(batch[0], ExpandLeftToRank(w, 2))
 	per := MulScalar(ReduceSum(Square(d), -1), 0.5)
 	return Div(ReduceAllSum(Mul(per, batch[1])), ReduceAllSum(batch[1]))
@@ -41,12 +41,12 @@ func adamwByHand(w, target []float64, steps int, lr, wd float64) []float64 {
 func TestAdamWMatchesHandComputation(t *testing.T) {
 	b := testutil.Backend(t)
 	for _, wd := range []float64{0, 0.1} {
-		ctx := context.New()
-		setVar(t, ctx, "toy.w", []float32{1, -2}, 2)
+		scope := model.NewStore().RootScope()
+		setVar(t, scope, "toy.w", []float32{1, -2}, 2)
 		cfg := quiet()
 		cfg.LR, cfg.WeightDecay, cfg.ClipNorm, cfg.Schedule = 0.1, wd, 0, Schedule{Kind: Constant}
 		cfg.MaxSteps = 4
-		tr, err := New(b, ctx, quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
+		tr, err := New(b, scope, quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +54,7 @@ func TestAdamWMatchesHandComputation(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := adamwByHand([]float64{1, -2}, []float64{3, 0.5}, 4, 0.1, wd)
-		got := getVar(t, ctx, "toy.w")
+		got := getVar(t, scope, "toy.w")
 		for i := range want {
 			if !closeTo(float64(got[i]), want[i], 1e-6) {
 				t.Errorf("wd %g: w[%d] = %.8f, torch's AdamW gives %.8f", wd, i, got[i], want[i])
@@ -67,16 +67,16 @@ func TestAdamWMatchesHandComputation(t *testing.T) {
 // only where it should: not biases, norms, or the configured exclusions.
 func TestWeightDecaySkipsExcluded(t *testing.T) {
 	b := testutil.Backend(t)
-	ctx := context.New()
+	scope := model.NewStore().RootScope()
 	names := []string{"m.proj.weight", "m.proj.bias", "m.layers.0.input_layernorm.weight", "m.norm.weight",
 		"m.layer_norm1.weight", "m.embed_tokens.weight", "m.keep_me.weight"}
 	for _, n := range names {
-		setVar(t, ctx, n, []float32{2, 2}, 2)
+		setVar(t, scope, n, []float32{2, 2}, 2)
 	}
-	loss := func(ctx *context.Context, batch []*Node) *Node {
+	loss := func(scope *model.Scope, batch []*Node) *Node {
 		sum := ReduceAllSum(batch[0])
 		for _, n := range names {
-			scope, v := nn.ScopeOf(ctx, n)
+			scope, v := nn.ScopeOf(scope, n)
 			sum = Add(sum, MulScalar(ReduceAllSum(nn.Weight(scope, batch[0].Graph(), v, batch[0].DType(), 2)), 0))
 		}
 		return sum
@@ -84,7 +84,7 @@ func TestWeightDecaySkipsExcluded(t *testing.T) {
 	cfg := quiet()
 	cfg.LR, cfg.WeightDecay, cfg.MaxSteps, cfg.Schedule = 0.1, 0.5, 1, Schedule{Kind: Constant}
 	cfg.NoDecay = []string{`keep_me`}
-	tr, err := New(b, ctx, loss, Full([]string{"m."}, nil), vectors{{1}}, cfg)
+	tr, err := New(b, scope, loss, Full([]string{"m."}, nil), vectors{{1}}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestWeightDecaySkipsExcluded(t *testing.T) {
 		if decayed[n] {
 			want = 2 * (1 - 0.1*0.5)
 		}
-		if got := getVar(t, ctx, n); got[0] != want {
+		if got := getVar(t, scope, n); got[0] != want {
 			t.Errorf("%s = %v after one step, want %v", n, got[0], want)
 		}
 	}
@@ -107,20 +107,20 @@ func TestWeightDecaySkipsExcluded(t *testing.T) {
 // limit of 1 scales both by 1/5, which AdamW's first moment shows.
 func TestClipScalesByGlobalNorm(t *testing.T) {
 	b := testutil.Backend(t)
-	ctx := context.New()
-	setVar(t, ctx, "a.w", []float32{0}, 1)
-	setVar(t, ctx, "b.w", []float32{0}, 1)
-	loss := func(ctx *context.Context, batch []*Node) *Node {
+	scope := model.NewStore().RootScope()
+	setVar(t, scope, "a.w", []float32{0}, 1)
+	setVar(t, scope, "b.w", []float32{0}, 1)
+	loss := func(scope *model.Scope, batch []*Node) *Node {
 		g := batch[0].Graph()
-		a := nn.Weight(ctx.In("a"), g, "w", batch[0].DType(), 1)
-		bb := nn.Weight(ctx.In("b"), g, "w", batch[0].DType(), 1)
+		a := nn.Weight(scope.At("a"), g, "w", batch[0].DType(), 1)
+		bb := nn.Weight(scope.At("b"), g, "w", batch[0].DType(), 1)
 		return Add(MulScalar(ReduceAllSum(a), 3), MulScalar(ReduceAllSum(bb), 4))
 	}
 	var norms []float64
 	cfg := quiet()
 	cfg.ClipNorm, cfg.MaxSteps = 1, 1
 	cfg.OnStep = func(s StepInfo) { norms = append(norms, s.GradNorm) }
-	tr, err := New(b, ctx, loss, Full([]string{"a.", "b."}, nil), vectors{{1}}, cfg)
+	tr, err := New(b, scope, loss, Full([]string{"a.", "b."}, nil), vectors{{1}}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

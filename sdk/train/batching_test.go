@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // TestAccumulationEqualsBigBatch: two micro-batches of one example equal

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/fsutil"
 	"github.com/visreft/visreft/sdk/safetensors"
 )
@@ -70,7 +70,7 @@ func (t *Trainer) Checkpoint(dir string) error {
 		if d, ok := t.origDType[tv.key]; ok {
 			st.Stored[tv.key] = d.String()
 		}
-		for i, v := range []*context.Variable{tv.v, tv.m, tv.s} {
+		for i, v := range []*model.Variable{tv.v, tv.m, tv.s} {
 			kind := stateKinds[i]
 			val, err := v.Value()
 			if err != nil {
@@ -136,8 +136,8 @@ func prune(dir, current string, keep int) {
 	}
 }
 
-func (t *Trainer) rngVar() *context.Variable {
-	return t.ctx.GetVariableByScopeAndName(context.RootScope, context.RNGStateVariableName)
+func (t *Trainer) rngVar() *model.Variable {
+	return t.scope.Store().GetVariable(model.JoinPath(model.RootScopePath, model.RNGStateVariableName))
 }
 
 func (t *Trainer) rngState() ([]uint64, error) {
@@ -222,8 +222,8 @@ func (t *Trainer) restoreVar(f *safetensors.File, key string) error {
 		}
 		vals[kind] = v
 	}
-	scope, name := context.SplitScope(key)
-	c := t.ctx.InAbsPath(scope).Checked(false)
+	scope, name := model.SplitPath(key)
+	c := t.scope.Store().Scope(scope)
 	v := c.GetVariable(name)
 	if v == nil {
 		v = c.VariableWithValue(name, vals["param"])

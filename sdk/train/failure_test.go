@@ -11,8 +11,8 @@ import (
 	"slices"
 	"testing"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/nn"
 	"github.com/visreft/visreft/sdk/safetensors"
@@ -50,8 +50,8 @@ func savedParam(t *testing.T, dir string, st checkpointState, key string) []floa
 // weights as after step 2 and keeps the step-2 checkpoint, saying so.
 func TestNonFiniteStopsAndKeepsCheckpoint(t *testing.T) {
 	nan := float32(math.NaN())
-	linear := func(ctx *context.Context, batch []*Node) *Node { // gradient = x, loss = w·x
-		w := nn.Weight(ctx.In("toy"), batch[0].Graph(), "w", batch[0].DType(), 2)
+	linear := func(scope *model.Scope, batch []*Node) *Node { // gradient = x, loss = w·x
+		w := nn.Weight(scope.At("toy"), batch[0].Graph(), "w", batch[0].DType(), 2)
 		return ReduceAllSum(Mul(batch[0], ExpandLeftToRank(w, 2)))
 	}
 	cases := []struct {
@@ -66,12 +66,12 @@ func TestNonFiniteStopsAndKeepsCheckpoint(t *testing.T) {
 	}
 	for _, c := range cases {
 		dir := t.TempDir()
-		ctx := context.New()
-		setVar(t, ctx, "toy.w", []float32{1e-10, 1e-10}, 2)
+		scope := model.NewStore().RootScope()
+		setVar(t, scope, "toy.w", []float32{1e-10, 1e-10}, 2)
 		cfg := quiet()
 		cfg.Shuffle, cfg.Epochs, cfg.AccumSteps, cfg.LR, cfg.ClipNorm = false, 1, c.accum, 1e-12, 0
 		cfg.CheckpointDir, cfg.CheckpointEvery = dir, 1
-		tr, err := New(testutil.Backend(t), ctx, c.loss, Full([]string{"toy."}, nil), c.data, cfg)
+		tr, err := New(testutil.Backend(t), scope, c.loss, Full([]string{"toy."}, nil), c.data, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +88,7 @@ func TestNonFiniteStopsAndKeepsCheckpoint(t *testing.T) {
 		if st.Step != 2 {
 			t.Errorf("%s: the checkpoint on disk is step %d, want 2", c.name, st.Step)
 		}
-		if got, saved := getVar(t, ctx, "toy.w"), savedParam(t, dir, st, "/toy/w"); !slices.Equal(got, saved) {
+		if got, saved := getVar(t, scope, "toy.w"), savedParam(t, dir, st, "/toy/w"); !slices.Equal(got, saved) {
 			t.Errorf("%s: weights in memory %v, step-2 checkpoint %v", c.name, got, saved)
 		}
 	}
@@ -110,11 +110,11 @@ func (f *failingReader) Read(p []byte) (int, error) {
 // previous one in place, complete and resumable, and no stray files.
 func TestCheckpointWriteIsAtomic(t *testing.T) {
 	dir := t.TempDir()
-	ctx := context.New()
-	setVar(t, ctx, "toy.w", []float32{1, -2}, 2)
+	scope := model.NewStore().RootScope()
+	setVar(t, scope, "toy.w", []float32{1, -2}, 2)
 	cfg := quiet()
 	cfg.MaxSteps, cfg.CheckpointDir, cfg.CheckpointEvery = 4, dir, 2
-	tr, err := New(testutil.Backend(t), ctx, quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
+	tr, err := New(testutil.Backend(t), scope, quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestCheckpointWriteIsAtomic(t *testing.T) {
 		t.Errorf("checkpoint dir holds %v, want %v", names, want)
 	}
 	sourceHook = func(r io.Reader) io.Reader { return r }
-	tr2, _ := New(testutil.Backend(t), context.New(), quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
+	tr2, _ := New(testutil.Backend(t), model.NewStore().RootScope(), quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
 	if err := tr2.Resume(dir); err != nil || tr2.Step() != 2 {
 		t.Errorf("resume after the failed write: step %d, %v", tr2.Step(), err)
 	}
@@ -149,12 +149,12 @@ func TestCheckpointWriteIsAtomic(t *testing.T) {
 // TestUnusedTrainableIsAnError: a selected variable the loss never reads
 // would silently never train.
 func TestUnusedTrainableIsAnError(t *testing.T) {
-	ctx := context.New()
-	setVar(t, ctx, "toy.w", []float32{1, -2}, 2)
-	setVar(t, ctx, "toy.orphan", []float32{1}, 1)
+	scope := model.NewStore().RootScope()
+	setVar(t, scope, "toy.w", []float32{1, -2}, 2)
+	setVar(t, scope, "toy.orphan", []float32{1}, 1)
 	cfg := quiet()
 	cfg.MaxSteps = 1
-	tr, _ := New(testutil.Backend(t), ctx, quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
+	tr, _ := New(testutil.Backend(t), scope, quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
 	if _, err := tr.Run(stdctx.Background()); err == nil || !contains(err.Error(), "toy.orphan") {
 		t.Errorf("Run = %v, want an error naming toy.orphan", err)
 	}

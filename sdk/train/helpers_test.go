@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/nn"
 )
 
@@ -35,16 +35,16 @@ func quiet() Config {
 }
 
 // setVar creates or replaces a float32 variable by Hugging Face name.
-func setVar(t testing.TB, ctx *context.Context, name string, vals []float32, dims ...int) {
+func setVar(t testing.TB, scope *model.Scope, name string, vals []float32, dims ...int) {
 	t.Helper()
-	if err := nn.SetParam(ctx, name, tensors.FromFlatDataAndDimensions(vals, dims...)); err != nil {
+	if err := nn.SetParam(scope, name, tensors.FromFlatDataAndDimensions(vals, dims...)); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func getVar(t testing.TB, ctx *context.Context, name string) []float32 {
+func getVar(t testing.TB, scope *model.Scope, name string) []float32 {
 	t.Helper()
-	scope, n := nn.ScopeOf(ctx, name)
+	scope, n := nn.ScopeOf(scope, name)
 	v := scope.GetVariable(n)
 	if v == nil {
 		t.Fatalf("no variable %s", name)

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/nn"
 	"github.com/visreft/visreft/sdk/safetensors"
@@ -21,22 +21,22 @@ func TestMasterWeightsKeepSmallUpdates(t *testing.T) {
 	data := tinyData(4, 8, 5)
 	const norm = "model.norm.weight"
 	for _, master := range []bool{true, false} {
-		ctx := tinyModel(t, dtypes.BFloat16)
-		before := getVar(t, ctx, norm)
+		scope := tinyModel(t, dtypes.BFloat16)
+		before := getVar(t, scope, norm)
 		cfg := quiet()
 		cfg.MaxSteps, cfg.LR, cfg.MasterFloat32, cfg.Schedule = 3, 1e-5, master, Schedule{Kind: Constant}
-		tr, err := New(testutil.Backend(t), ctx, qwenLoss(dtypes.BFloat16, false), Full([]string{"model.", "lm_head."}, nil), data, cfg)
+		tr, err := New(testutil.Backend(t), scope, qwenLoss(dtypes.BFloat16, false), Full([]string{"model.", "lm_head."}, nil), data, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		scope, n := nn.ScopeOf(ctx, norm)
-		if dt := scope.GetVariable(n).DType(); (dt == dtypes.Float32) != master {
+		sub, n := nn.ScopeOf(scope, norm)
+		if dt := sub.GetVariable(n).DType(); (dt == dtypes.Float32) != master {
 			t.Errorf("master %v: %s is %s during training", master, norm, dt)
 		}
 		if _, err := tr.Run(stdctx.Background()); err != nil {
 			t.Fatal(err)
 		}
-		after := getVar(t, ctx, norm)
+		after := getVar(t, scope, norm)
 		// With masters every element moved by about 3 updates of lr (3e-5);
 		// in bf16 no element can move by less than a bf16 step (> 1e-3 here).
 		moved := 0

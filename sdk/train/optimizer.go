@@ -5,11 +5,11 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/nn"
 )
 
@@ -20,25 +20,25 @@ const stateScope = "/_train"
 
 // trainVar is one trained variable and its optimizer state, all float32.
 type trainVar struct {
-	v     *context.Variable
+	v     *model.Variable
 	key   string // scope path + "/" + name: unique, and how checkpoints name it
 	name  string // Hugging Face name
 	decay bool
-	m, s  *context.Variable // exp_avg, exp_avg_sq (torch's names)
-	acc   *context.Variable // summed gradients of the step's micro-batches; nil when fused
+	m, s  *model.Variable // exp_avg, exp_avg_sq (torch's names)
+	acc   *model.Variable // summed gradients of the step's micro-batches; nil when fused
 }
 
-func internal(v *context.Variable) bool {
-	return strings.HasPrefix(v.Scope(), stateScope) || v.Name() == context.RNGStateVariableName
+func internal(v *model.Variable) bool {
+	return strings.HasPrefix(v.Scope(), stateScope) || v.Name() == model.RNGStateVariableName
 }
 
-func varKey(v *context.Variable) string { return context.JoinScope(v.Scope(), v.Name()) }
+func varKey(v *model.Variable) string { return v.Path() }
 
-func hfName(v *context.Variable) string { return nn.HFName(v.Scope(), v.Name()) }
+func hfName(v *model.Variable) string { return nn.HFName(v.Scope(), v.Name()) }
 
 // mark sets every model variable trainable or frozen by the strategy.
 func (t *Trainer) mark() {
-	for v := range t.ctx.IterVariables() {
+	for v := range t.scope.IterVariables() {
 		if !internal(v) {
 			v.SetTrainable(t.match.trains(hfName(v)))
 		}
@@ -46,7 +46,7 @@ func (t *Trainer) mark() {
 }
 
 // toFloat32 replaces a bf16 variable's value by its float32 copy.
-func toFloat32(v *context.Variable) error {
+func toFloat32(v *model.Variable) error {
 	val, err := v.Value()
 	if err != nil {
 		return err
@@ -63,8 +63,8 @@ func toFloat32(v *context.Variable) error {
 // model's part of the graph exists, since losses may create variables.
 func (t *Trainer) collect(g *Graph) []*trainVar {
 	t.mark()
-	var fresh, used []*context.Variable
-	for v := range t.ctx.IterVariables() {
+	var fresh, used []*model.Variable
+	for v := range t.scope.IterVariables() {
 		if internal(v) || !v.Trainable || !v.InUseByGraph(g) {
 			continue
 		}
@@ -89,11 +89,11 @@ func (t *Trainer) collect(g *Graph) []*trainVar {
 
 // addVar registers v and creates its zero optimizer state (an existing
 // state, restored by Resume, is kept).
-func (t *Trainer) addVar(v *context.Variable) *trainVar {
+func (t *Trainer) addVar(v *model.Variable) *trainVar {
 	tv := &trainVar{v: v, key: varKey(v), name: hfName(v), decay: t.decay.decays(hfName(v))}
 	zeros := func() *tensors.Tensor { return tensors.FromShape(shapes.Make(dtypes.Float32, v.Shape().Dimensions...)) }
-	state := func(kind string) *context.Variable {
-		sv := t.ctx.InAbsPath(stateScope+"/"+kind+v.Scope()).Checked(false).VariableWithValue(v.Name(), zeros())
+	state := func(kind string) *model.Variable {
+		sv := t.scope.Store().Scope(stateScope+"/"+kind+v.Scope()).VariableWithValue(v.Name(), zeros())
 		sv.SetTrainable(false)
 		return sv
 	}
@@ -112,7 +112,7 @@ func (t *Trainer) addVar(v *context.Variable) *trainVar {
 // model does not compute with nn.Linear).
 func (t *Trainer) checkAllUsed() {
 	var unused []string
-	for v := range t.ctx.IterVariables() {
+	for v := range t.scope.IterVariables() {
 		if !internal(v) && v.Trainable && t.byKey[varKey(v)] == nil {
 			unused = append(unused, hfName(v))
 		}
@@ -143,7 +143,7 @@ func gradientsOf(loss *Node, vars []*trainVar) []*Node {
 	g := loss.Graph()
 	nodes := make([]*Node, len(vars))
 	for i, tv := range vars {
-		nodes[i] = tv.v.ValueGraph(g)
+		nodes[i] = tv.v.NodeValue(g)
 	}
 	grads := Gradient(loss, nodes...)
 	for i := range grads {
@@ -153,10 +153,10 @@ func gradientsOf(loss *Node, vars []*trainVar) []*Node {
 }
 
 // fusedGraph is one whole step: loss, gradients, clipping, AdamW.
-func (t *Trainer) fusedGraph(ctx *context.Context, in []*Node) []*Node {
+func (t *Trainer) fusedGraph(scope *model.Scope, in []*Node) []*Node {
 	g := in[0].Graph()
-	ctx.SetTraining(g, true)
-	loss := lossScalar(t.loss(ctx, in[nHyper:]))
+	scope.Store().SetTraining(g, true)
+	loss := lossScalar(t.loss(scope, in[nHyper:]))
 	vars := t.collect(g)
 	t.checkAllUsed()
 	norm, finite := t.update(vars, gradientsOf(loss, vars), in[:nHyper], IsFinite(loss))
@@ -164,10 +164,10 @@ func (t *Trainer) fusedGraph(ctx *context.Context, in []*Node) []*Node {
 }
 
 // gradGraph adds one micro-batch's gradients to the accumulators.
-func (t *Trainer) gradGraph(ctx *context.Context, batch []*Node) []*Node {
+func (t *Trainer) gradGraph(scope *model.Scope, batch []*Node) []*Node {
 	g := batch[0].Graph()
-	ctx.SetTraining(g, true)
-	loss := lossScalar(t.loss(ctx, batch))
+	scope.Store().SetTraining(g, true)
+	loss := lossScalar(t.loss(scope, batch))
 	vars := t.collect(g)
 	t.checkAllUsed()
 	accumulate(vars, gradientsOf(loss, vars))
@@ -177,18 +177,18 @@ func (t *Trainer) gradGraph(ctx *context.Context, batch []*Node) []*Node {
 func accumulate(vars []*trainVar, grads []*Node) {
 	for i, tv := range vars {
 		g := grads[i].Graph()
-		tv.acc.SetValueGraph(Add(tv.acc.ValueGraph(g), grads[i]))
+		tv.acc.SetNodeValue(Add(tv.acc.NodeValue(g), grads[i]))
 	}
 }
 
 // applyGraph updates every trained variable from its accumulated gradient
 // and zeroes the accumulators.
-func (t *Trainer) applyGraph(ctx *context.Context, hyper []*Node) []*Node {
+func (t *Trainer) applyGraph(scope *model.Scope, hyper []*Node) []*Node {
 	g := hyper[0].Graph()
 	grads := make([]*Node, len(t.vars))
 	for i, tv := range t.vars {
-		grads[i] = tv.acc.ValueGraph(g)
-		tv.acc.SetValueGraph(ZerosLike(grads[i]))
+		grads[i] = tv.acc.NodeValue(g)
+		tv.acc.SetNodeValue(ZerosLike(grads[i]))
 	}
 	norm, finite := t.update(t.vars, grads, hyper, nil)
 	return []*Node{norm, finite}
@@ -224,17 +224,17 @@ func (t *Trainer) update(vars []*trainVar, grads []*Node, hyper []*Node, lossFin
 		}
 	}
 	b1, b2, eps := t.cfg.Beta1, t.cfg.Beta2, t.cfg.Eps
-	keep := func(v *context.Variable, old, new *Node) {
-		v.SetValueGraph(Where(BroadcastToDims(finite, old.Shape().Dimensions...), new, old))
+	keep := func(v *model.Variable, old, new *Node) {
+		v.SetNodeValue(Where(BroadcastToDims(finite, old.Shape().Dimensions...), new, old))
 	}
 	for i, tv := range vars {
 		gr := grads[i]
-		old := tv.v.ValueGraph(g)
+		old := tv.v.NodeValue(g)
 		p := ConvertDType(old, dtypes.Float32)
 		if tv.decay {
 			p = Mul(p, decayF)
 		}
-		m0, s0 := tv.m.ValueGraph(g), tv.s.ValueGraph(g)
+		m0, s0 := tv.m.NodeValue(g), tv.s.NodeValue(g)
 		m := Add(m0, MulScalar(Sub(gr, m0), 1-b1))
 		s := Add(MulScalar(s0, b2), MulScalar(Mul(gr, gr), 1-b2))
 		denom := AddScalar(Div(Sqrt(s), bc2sqrt), eps)

@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/lora"
 	"github.com/visreft/visreft/sdk/models/qwen2"
@@ -38,33 +38,33 @@ func tinyData(n, maxPrompt int, seed uint64) Tokens {
 	return Tokens{Examples: ex, Pad: 63}
 }
 
-func tinyModel(t testing.TB, dtype dtypes.DType) *context.Context {
+func tinyModel(t testing.TB, dtype dtypes.DType) *model.Scope {
 	t.Helper()
-	ctx := context.New()
-	if err := nn.InitRandom(ctx, qwen2.Params(tiny), 1, 0.2, dtype); err != nil {
+	scope := model.NewStore().RootScope()
+	if err := nn.InitRandom(scope, qwen2.Params(tiny), 1, 0.2, dtype); err != nil {
 		t.Fatal(err)
 	}
-	return ctx
+	return scope
 }
 
 // qwenLoss is the tiny decoder's answer-token cross-entropy on Tokens
 // batches, computing in dtype; with reft, a trainable vector per layer is
 // added to the residual stream (a stand-in for a ReFT intervention).
 func qwenLoss(dtype dtypes.DType, reft bool) LossFn {
-	return func(ctx *context.Context, b []*Node) *Node {
+	return func(scope *model.Scope, b []*Node) *Node {
 		ids := b[TokIDs]
 		g := ids.Graph()
 		idx := Iota(g, shapes.Make(dtypes.Int32, ids.Shape().Dimensions...), 1)
-		in := qwen2.Input{Embeds: qwen2.Embed(ctx, tiny, ids, dtype), Positions: b[TokPositions],
+		in := qwen2.Input{Embeds: qwen2.Embed(scope, tiny, ids, dtype), Positions: b[TokPositions],
 			Mask: nn.CausalPaddingMask(idx, idx, b[TokValid])}
 		if reft {
 			in.Hook = func(layer int, h *Node) *Node {
-				v := ctx.InAbsPath("/reft").In(strconv.Itoa(layer)).Checked(false).
+				v := scope.Store().Scope("/reft").At("%s", strconv.Itoa(layer)).
 					VariableWithValue("delta", make([]float32, tiny.HiddenSize))
-				return Add(h, ExpandLeftToRank(ConvertDType(v.ValueGraph(g), h.DType()), 3))
+				return Add(h, ExpandLeftToRank(ConvertDType(v.NodeValue(g), h.DType()), 3))
 			}
 		}
-		return CausalLMLoss(qwen2.LMHead(ctx, tiny, qwen2.Decoder(ctx, tiny, in).Final), b[TokLabels], b[TokWeights])
+		return CausalLMLoss(qwen2.LMHead(scope, tiny, qwen2.Decoder(scope, tiny, in).Final), b[TokLabels], b[TokWeights])
 	}
 }
 
@@ -82,21 +82,21 @@ var strategies = []setup{
 }
 
 // newTiny builds a trainer for one strategy on a fresh tiny model.
-func newTiny(t testing.TB, s setup, data Source, cfg Config) (*Trainer, *context.Context) {
+func newTiny(t testing.TB, s setup, data Source, cfg Config) (*Trainer, *model.Scope) {
 	t.Helper()
-	ctx := tinyModel(t, dtypes.Float32)
+	scope := tinyModel(t, dtypes.Float32)
 	if s.name == "lora" {
-		if _, err := lora.Apply(ctx, qwen2.Params(tiny), lora.Config{R: 4, Alpha: 8, Dropout: 0.1,
+		if _, err := lora.Apply(scope, qwen2.Params(tiny), lora.Config{R: 4, Alpha: 8, Dropout: 0.1,
 			TargetModules: []string{"q_proj", "k_proj", "v_proj", "o_proj"}, Seed: 5}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	cfg.LR = s.lr
-	tr, err := New(testutil.Backend(t), ctx, qwenLoss(dtypes.Float32, s.reft), s.strategy, data, cfg)
+	tr, err := New(testutil.Backend(t), scope, qwenLoss(dtypes.Float32, s.reft), s.strategy, data, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tr, ctx
+	return tr, scope
 }
 
 func mean(xs []float64) float64 {

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // Stages is a model split into a chain, the form gradient checkpointing
@@ -17,30 +17,30 @@ import (
 // hidden state to the next (same shape and dtype), Head maps the last one
 // to the scalar loss. Every stage also sees the batch (masks, positions).
 type Stages struct {
-	Embed  func(ctx *context.Context, batch []*Node) *Node
-	Blocks []func(ctx *context.Context, h *Node, batch []*Node) *Node
-	Head   func(ctx *context.Context, h *Node, batch []*Node) *Node
+	Embed  func(scope *model.Scope, batch []*Node) *Node
+	Blocks []func(scope *model.Scope, h *Node, batch []*Node) *Node
+	Head   func(scope *model.Scope, h *Node, batch []*Node) *Node
 }
 
 // Loss chains the stages into one LossFn.
 func (s Stages) Loss() LossFn {
-	return func(ctx *context.Context, batch []*Node) *Node {
-		h := s.Embed(ctx, batch)
+	return func(scope *model.Scope, batch []*Node) *Node {
+		h := s.Embed(scope, batch)
 		for _, blk := range s.Blocks {
-			h = blk(ctx, h, batch)
+			h = blk(scope, h, batch)
 		}
-		return s.Head(ctx, h, batch)
+		return s.Head(scope, h, batch)
 	}
 }
 
 // NewStaged is New for a model split in stages. With Config.Recompute it
 // trains with gradient checkpointing (see recompute); without, it trains
 // the chained loss exactly as New would.
-func NewStaged(b backends.Backend, ctx *context.Context, st Stages, strategy Strategy, data Source, cfg Config) (*Trainer, error) {
+func NewStaged(b compute.Backend, scope *model.Scope, st Stages, strategy Strategy, data Source, cfg Config) (*Trainer, error) {
 	if st.Embed == nil || st.Head == nil || len(st.Blocks) == 0 {
 		return nil, errors.New("train: stages need an Embed, a Head and at least one Block")
 	}
-	t, err := newTrainer(b, ctx, st.Loss(), &st, strategy, data, cfg)
+	t, err := newTrainer(b, scope, st.Loss(), &st, strategy, data, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -64,8 +64,8 @@ func NewStaged(b backends.Backend, ctx *context.Context, st Stages, strategy Str
 // same masks in the recomputation. The optimizer step is then the
 // accumulation path's apply executable.
 type recompute struct {
-	embedFwd, embedBwd, head *context.Exec
-	blockFwd, blockBwd       []*context.Exec
+	embedFwd, embedBwd, head *model.Exec
+	blockFwd, blockBwd       []*model.Exec
 	embedTrains, checked     bool
 
 	checkReplay bool    // tests: the backward executables also return their recomputed outputs
@@ -75,43 +75,35 @@ type recompute struct {
 func (r *recompute) build(t *Trainer) error {
 	st := t.stages
 	var err error
-	mk := func(fn any) *context.Exec {
-		if err != nil {
-			return nil
-		}
-		var e *context.Exec
-		e, err = context.NewExecAny(t.backend, t.ctx, fn)
-		return e
-	}
-	r.embedFwd = mk(func(ctx *context.Context, batch []*Node) *Node {
-		ctx.SetTraining(batch[0].Graph(), true)
-		return st.Embed(ctx, batch)
+	r.embedFwd = newExec(t, &err, func(scope *model.Scope, batch []*Node) *Node {
+		scope.Store().SetTraining(batch[0].Graph(), true)
+		return st.Embed(scope, batch)
 	})
-	r.embedBwd = mk(func(ctx *context.Context, in []*Node) []*Node {
-		ctx.SetTraining(in[0].Graph(), true)
-		out := st.Embed(ctx, in[1:])
+	r.embedBwd = newExec(t, &err, func(scope *model.Scope, in []*Node) []*Node {
+		scope.Store().SetTraining(in[0].Graph(), true)
+		out := st.Embed(scope, in[1:])
 		res := r.vjp(t, out, in[0], nil)
 		r.embedTrains = len(t.collect(out.Graph())) > 0
 		return res
 	})
-	r.head = mk(func(ctx *context.Context, in []*Node) []*Node {
+	r.head = newExec(t, &err, func(scope *model.Scope, in []*Node) []*Node {
 		h := in[0]
-		ctx.SetTraining(h.Graph(), true)
-		loss := lossScalar(st.Head(ctx, h, in[1:]))
+		scope.Store().SetTraining(h.Graph(), true)
+		loss := lossScalar(st.Head(scope, h, in[1:]))
 		vars := t.collect(h.Graph())
 		grads := Gradient(loss, append([]*Node{h}, varNodes(vars, h.Graph())...)...)
 		accumulate(vars, float32s(grads[1:]))
 		return []*Node{loss, ConvertDType(grads[0], h.DType())}
 	})
 	for i, blk := range st.Blocks {
-		r.blockFwd = append(r.blockFwd, mk(func(ctx *context.Context, in []*Node) *Node {
-			ctx.SetTraining(in[0].Graph(), true)
-			return sameShape(i, in[0], blk(ctx, in[0], in[1:]))
+		r.blockFwd = append(r.blockFwd, newExec(t, &err, func(scope *model.Scope, in []*Node) *Node {
+			scope.Store().SetTraining(in[0].Graph(), true)
+			return sameShape(i, in[0], blk(scope, in[0], in[1:]))
 		}))
-		r.blockBwd = append(r.blockBwd, mk(func(ctx *context.Context, in []*Node) []*Node {
+		r.blockBwd = append(r.blockBwd, newExec(t, &err, func(scope *model.Scope, in []*Node) []*Node {
 			h := in[0]
-			ctx.SetTraining(h.Graph(), true)
-			out := sameShape(i, h, blk(ctx, h, in[2:]))
+			scope.Store().SetTraining(h.Graph(), true)
+			out := sameShape(i, h, blk(scope, h, in[2:]))
 			res := r.vjp(t, out, in[1], h)
 			if r.checkReplay {
 				res = append(res, out)
@@ -120,6 +112,17 @@ func (r *recompute) build(t *Trainer) error {
 		}))
 	}
 	return err
+}
+
+// newExec makes one of the recomputation's executables over t's store; after
+// the first error it makes nothing and leaves that error in *err.
+func newExec[F model.ExecGraphFn](t *Trainer, err *error, fn F) *model.Exec {
+	if *err != nil {
+		return nil
+	}
+	var e *model.Exec
+	e, *err = model.NewExec(t.backend, t.scope.Store(), fn)
+	return e
 }
 
 func sameShape(i int, h, out *Node) *Node {
@@ -132,7 +135,7 @@ func sameShape(i int, h, out *Node) *Node {
 func varNodes(vars []*trainVar, g *Graph) []*Node {
 	out := make([]*Node, len(vars))
 	for i, tv := range vars {
-		out[i] = tv.v.ValueGraph(g)
+		out[i] = tv.v.NodeValue(g)
 	}
 	return out
 }
@@ -175,7 +178,7 @@ func (r *recompute) gradients(t *Trainer, b []any) (float64, error) {
 			return 0, err
 		}
 	}
-	run := func(name string, e *context.Exec, args []any) ([]*tensors.Tensor, error) {
+	run := func(name string, e *model.Exec, args []any) ([]*tensors.Tensor, error) {
 		t.noteCompile(name, b)
 		return t.exec(e, args)
 	}

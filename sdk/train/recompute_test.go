@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/lora"
 	"github.com/visreft/visreft/sdk/models/qwen2"
@@ -37,17 +37,17 @@ func stagedParams() []nn.Param {
 
 func stagedModel() Stages {
 	s := Stages{
-		Embed: func(ctx *context.Context, b []*Node) *Node { return qwen2.Embed(ctx, tiny, b[TokIDs], dtypes.Float32) },
-		Head: func(ctx *context.Context, h *Node, b []*Node) *Node {
-			h = nn.RMSNorm(ctx.In("model").In("norm"), h, 1e-6)
-			return CausalLMLoss(qwen2.LMHead(ctx, tiny, h), b[TokLabels], b[TokWeights])
+		Embed: func(scope *model.Scope, b []*Node) *Node { return qwen2.Embed(scope, tiny, b[TokIDs], dtypes.Float32) },
+		Head: func(scope *model.Scope, h *Node, b []*Node) *Node {
+			h = nn.RMSNorm(scope.At("model").At("norm"), h, 1e-6)
+			return CausalLMLoss(qwen2.LMHead(scope, tiny, h), b[TokLabels], b[TokWeights])
 		},
 	}
 	for i := range stagedBlocks {
-		s.Blocks = append(s.Blocks, func(ctx *context.Context, h *Node, _ []*Node) *Node {
-			c := ctx.In("model").In("blocks").In(strconv.Itoa(i))
-			x := nn.RMSNorm(c.In("norm"), h, 1e-6)
-			return Add(h, nn.Linear(c.In("down"), nn.SiLU(nn.Linear(c.In("up"), x, 48, false)), 32, false))
+		s.Blocks = append(s.Blocks, func(scope *model.Scope, h *Node, _ []*Node) *Node {
+			c := scope.At("model").At("blocks").At("%s", strconv.Itoa(i))
+			x := nn.RMSNorm(c.At("norm"), h, 1e-6)
+			return Add(h, nn.Linear(c.At("down"), nn.SiLU(nn.Linear(c.At("up"), x, 48, false)), 32, false))
 		})
 	}
 	return s
@@ -57,12 +57,12 @@ func stagedModel() Stages {
 // in batches of 2 at lr 3e-3.
 func newStaged(t testing.TB, strategy Strategy, dropout float64, recompute bool, data Source, cfg *Config) *Trainer {
 	t.Helper()
-	ctx := context.New()
-	if err := nn.InitRandom(ctx, stagedParams(), 1, 0.2, dtypes.Float32); err != nil {
+	scope := model.NewStore().RootScope()
+	if err := nn.InitRandom(scope, stagedParams(), 1, 0.2, dtypes.Float32); err != nil {
 		t.Fatal(err)
 	}
 	if strategy.Name == "lora" {
-		if _, err := lora.Apply(ctx, stagedParams(), lora.Config{R: 4, Alpha: 8, Dropout: dropout,
+		if _, err := lora.Apply(scope, stagedParams(), lora.Config{R: 4, Alpha: 8, Dropout: dropout,
 			TargetModules: []string{"up", "down"}, Seed: 2}); err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +73,7 @@ func newStaged(t testing.TB, strategy Strategy, dropout float64, recompute bool,
 		cfg = &c
 	}
 	cfg.LR, cfg.Recompute = 3e-3, recompute
-	tr, err := NewStaged(testutil.Backend(t), ctx, stagedModel(), strategy, data, *cfg)
+	tr, err := NewStaged(testutil.Backend(t), scope, stagedModel(), strategy, data, *cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

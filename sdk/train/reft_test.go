@@ -5,10 +5,10 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/nn"
@@ -56,20 +56,20 @@ func TestTrainsSDKReFT(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := reftSource{tinyData(8, 8, 10), set}
-	loss := func(ctx *context.Context, b []*Node) *Node {
+	loss := func(scope *model.Scope, b []*Node) *Node {
 		ids := b[TokIDs]
 		idx := Iota(ids.Graph(), shapes.Make(dtypes.Int32, ids.Shape().Dimensions...), 1)
-		in := qwen2.Input{Embeds: qwen2.Embed(ctx, tiny, ids, dtypes.Float32), Positions: b[TokPositions],
+		in := qwen2.Input{Embeds: qwen2.Embed(scope, tiny, ids, dtypes.Float32), Positions: b[TokPositions],
 			Mask: nn.CausalPaddingMask(idx, idx, b[TokValid]),
-			Hook: set.Hook(ctx.In("reft"), reft.Positions{Index: b[5], Valid: b[6]}, reft.HookOptions{})}
-		return CausalLMLoss(qwen2.LMHead(ctx, tiny, qwen2.Decoder(ctx, tiny, in).Final), b[TokLabels], b[TokWeights])
+			Hook: set.Hook(scope.At("reft"), reft.Positions{Index: b[5], Valid: b[6]}, reft.HookOptions{})}
+		return CausalLMLoss(qwen2.LMHead(scope, tiny, qwen2.Decoder(scope, tiny, in).Final), b[TokLabels], b[TokWeights])
 	}
 	run := func(cfg Config, resume string) (*Trainer, Result, error) {
-		ctx := tinyModel(t, dtypes.Float32)
-		if err := reft.Init(ctx.In("reft"), set, reft.InitOptions{Seed: 1}); err != nil {
+		scope := tinyModel(t, dtypes.Float32)
+		if err := reft.Init(scope.At("reft"), set, reft.InitOptions{Seed: 1}); err != nil {
 			t.Fatal(err)
 		}
-		tr, err := New(testutil.Backend(t), ctx, loss, ReFT(), data, cfg)
+		tr, err := New(testutil.Backend(t), scope, loss, ReFT(), data, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +97,7 @@ func TestTrainsSDKReFT(t *testing.T) {
 	if last > 0.9*first {
 		t.Errorf("loss %.3f -> %.3f", first, last)
 	}
-	if got := getVar(t, whole.ctx, "model.layers.0.mlp.up_proj.weight"); !slices.Equal(got, getVar(t, tinyModel(t, dtypes.Float32), "model.layers.0.mlp.up_proj.weight")) {
+	if got := getVar(t, whole.scope, "model.layers.0.mlp.up_proj.weight"); !slices.Equal(got, getVar(t, tinyModel(t, dtypes.Float32), "model.layers.0.mlp.up_proj.weight")) {
 		t.Error("the base model changed")
 	}
 
@@ -110,9 +110,9 @@ func TestTrainsSDKReFT(t *testing.T) {
 			cancel()
 		}
 	}
-	ctx := tinyModel(t, dtypes.Float32)
-	reft.Init(ctx.In("reft"), set, reft.InitOptions{Seed: 1})
-	tr, _ := New(testutil.Backend(t), ctx, loss, ReFT(), data, cut)
+	scope := tinyModel(t, dtypes.Float32)
+	reft.Init(scope.At("reft"), set, reft.InitOptions{Seed: 1})
+	tr, _ := New(testutil.Backend(t), scope, loss, ReFT(), data, cut)
 	if _, err := tr.Run(cctx); err == nil {
 		t.Fatal("the cancelled run did not stop")
 	}

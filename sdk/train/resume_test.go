@@ -6,8 +6,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 )
 
@@ -91,9 +91,9 @@ func TestResumeRefusesAnotherConfig(t *testing.T) {
 	dir := t.TempDir()
 	cfg := quiet()
 	cfg.MaxSteps, cfg.CheckpointDir, cfg.CheckpointEvery = 2, dir, 1
-	ctx := context.New()
-	setVar(t, ctx, "toy.w", []float32{1, -2}, 2)
-	tr, err := New(b, ctx, quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
+	scope := model.NewStore().RootScope()
+	setVar(t, scope, "toy.w", []float32{1, -2}, 2)
+	tr, err := New(b, scope, quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,18 +101,18 @@ func TestResumeRefusesAnotherConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.LR = 0.5
-	tr2, _ := New(b, context.New(), quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
+	tr2, _ := New(b, model.NewStore().RootScope(), quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
 	if err := tr2.Resume(dir); err == nil || !contains(err.Error(), "lr: 0.001 vs 0.5") {
 		t.Errorf("resume with another lr: %v", err)
 	}
 	// A fresh context gets the lazily absent variable from the checkpoint.
 	cfg.LR = 1e-3
-	ctx3 := context.New()
+	ctx3 := model.NewStore().RootScope()
 	tr3, _ := New(b, ctx3, quadratic, Full([]string{"toy."}, nil), vectors{{3, 0.5}}, cfg)
 	if err := tr3.Resume(dir); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := getVar(t, ctx3, "toy.w"), getVar(t, ctx, "toy.w"); !slices.Equal(got, want) {
+	if got, want := getVar(t, ctx3, "toy.w"), getVar(t, scope, "toy.w"); !slices.Equal(got, want) {
 		t.Errorf("restored %v, saved %v", got, want)
 	}
 	m, _ := tr3.Moments("toy.w")

@@ -6,9 +6,9 @@ import (
 	"math"
 	"strings"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // hyper are the per-step scalars of the update, computed on the host in
@@ -35,7 +35,7 @@ func (t *Trainer) trainStep(cctx stdctx.Context) (StepInfo, error) {
 			return info, err
 		}
 		if t.fused == nil {
-			t.fused, err = context.NewExec(t.backend, t.ctx, t.fusedGraph)
+			t.fused, err = model.NewExec(t.backend, t.scope.Store(), t.fusedGraph)
 			if err != nil {
 				return info, err
 			}
@@ -72,7 +72,7 @@ func (t *Trainer) trainStep(cctx stdctx.Context) (StepInfo, error) {
 	info.Loss = sum / float64(micro)
 	if t.apply == nil {
 		var err error
-		if t.apply, err = context.NewExec(t.backend, t.ctx, t.applyGraph); err != nil {
+		if t.apply, err = model.NewExec(t.backend, t.scope.Store(), t.applyGraph); err != nil {
 			return info, err
 		}
 	}
@@ -95,7 +95,7 @@ func (t *Trainer) microGradients(b []any) (float64, error) {
 	}
 	if t.grad == nil {
 		var err error
-		if t.grad, err = context.NewExec(t.backend, t.ctx, t.gradGraph); err != nil {
+		if t.grad, err = model.NewExec(t.backend, t.scope.Store(), t.gradGraph); err != nil {
 			return 0, err
 		}
 	}
@@ -127,7 +127,10 @@ func (t *Trainer) batch(k int, info *StepInfo) ([]any, error) {
 	for i, x := range raw {
 		tt, ok := x.(*tensors.Tensor)
 		if !ok {
-			tt = tensors.FromAnyValue(x)
+			var err error
+			if tt, err = tensors.FromAnyValue(x); err != nil {
+				return nil, fmt.Errorf("train: micro-batch %d, input %d: %w", k, i, err)
+			}
 		}
 		out[i] = tt
 		dims = append(dims, fmt.Sprint(tt.Shape().Dimensions))
@@ -149,7 +152,7 @@ func (t *Trainer) noteCompile(exec string, b []any) {
 }
 
 // exec runs e, turning panics of graph building into errors.
-func (t *Trainer) exec(e *context.Exec, args []any) (out []*tensors.Tensor, err error) {
+func (t *Trainer) exec(e *model.Exec, args []any) (out []*tensors.Tensor, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("train: %v", r)

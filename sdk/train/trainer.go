@@ -7,16 +7,16 @@ import (
 	"sort"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // LossFn builds the scalar training loss of one batch (the inputs a
 // Source's Batch returned, in order) over the model held in ctx, whose
 // scope paths are Hugging Face names. It must be a float scalar.
-type LossFn func(ctx *context.Context, batch []*Node) *Node
+type LossFn func(scope *model.Scope, batch []*Node) *Node
 
 // StepInfo describes one finished optimizer step, for the progress bar and
 // the OnStep hook.
@@ -46,8 +46,8 @@ type Result struct {
 
 // Trainer runs one training configuration. It is not safe for concurrent use.
 type Trainer struct {
-	backend  backends.Backend
-	ctx      *context.Context
+	backend  compute.Backend
+	scope    *model.Scope
 	loss     LossFn
 	stages   *Stages
 	strategy Strategy
@@ -61,7 +61,7 @@ type Trainer struct {
 	byKey     map[string]*trainVar
 	origDType map[string]dtypes.DType
 
-	fused, grad, apply *context.Exec
+	fused, grad, apply *model.Exec
 	rc                 *recompute
 
 	step     int
@@ -77,17 +77,17 @@ type Trainer struct {
 // ctx. It marks every variable of ctx trainable or frozen by strategy,
 // turns trained bf16 variables into float32 masters (Config.MasterFloat32)
 // and seeds the context RNG with Config.Seed. Nothing is compiled yet.
-func New(b backends.Backend, ctx *context.Context, loss LossFn, strategy Strategy, data Source, cfg Config) (*Trainer, error) {
+func New(b compute.Backend, scope *model.Scope, loss LossFn, strategy Strategy, data Source, cfg Config) (*Trainer, error) {
 	if loss == nil {
 		return nil, errors.New("train: no loss function")
 	}
 	if cfg.Recompute {
 		return nil, errors.New("train: Recompute needs a model split in Stages: use NewStaged")
 	}
-	return newTrainer(b, ctx, loss, nil, strategy, data, cfg)
+	return newTrainer(b, scope, loss, nil, strategy, data, cfg)
 }
 
-func newTrainer(b backends.Backend, ctx *context.Context, loss LossFn, st *Stages, strategy Strategy, data Source, cfg Config) (*Trainer, error) {
+func newTrainer(b compute.Backend, scope *model.Scope, loss LossFn, st *Stages, strategy Strategy, data Source, cfg Config) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -105,13 +105,13 @@ func newTrainer(b backends.Backend, ctx *context.Context, loss LossFn, st *Stage
 	if cfg.KeepCheckpoints < 1 {
 		cfg.KeepCheckpoints = 1
 	}
-	t := &Trainer{backend: b, ctx: ctx, loss: loss, stages: st, strategy: strategy, match: m, decay: d, data: data, cfg: cfg,
+	t := &Trainer{backend: b, scope: scope, loss: loss, stages: st, strategy: strategy, match: m, decay: d, data: data, cfg: cfg,
 		order: &order{n: data.Len(), batch: cfg.BatchSize, shuffle: cfg.Shuffle, seed: cfg.Seed},
 		byKey: map[string]*trainVar{}, origDType: map[string]dtypes.DType{},
 		shapes: map[string]bool{}, compiles: map[string]bool{}}
 	t.mark()
 	if cfg.MasterFloat32 {
-		for v := range ctx.IterVariables() {
+		for v := range scope.IterVariables() {
 			if v.Trainable && !internal(v) && (v.DType() == dtypes.BFloat16 || v.DType() == dtypes.Float16) {
 				if err := toFloat32(v); err != nil {
 					return nil, fmt.Errorf("train: %s: %w", hfName(v), err)
@@ -120,7 +120,7 @@ func newTrainer(b backends.Backend, ctx *context.Context, loss LossFn, st *Stage
 			}
 		}
 	}
-	if err := ctx.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
+	if err := scope.Store().SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
 		return nil, fmt.Errorf("train: seeding the RNG: %w", err)
 	}
 	return t, nil

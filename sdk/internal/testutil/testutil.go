@@ -9,16 +9,16 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/backend"
 	"github.com/visreft/visreft/sdk/nn"
 )
 
 var (
 	once   sync.Once
-	shared backends.Backend
+	shared compute.Backend
 	err    error
 )
 
@@ -27,7 +27,7 @@ var (
 // VISREFT_TEST_BACKEND=auto gives the automatic choice instead (CUDA on a
 // GPU machine: the GPU kit runs the test binaries that way), and any other
 // value is a GOMLX_BACKEND-style configuration.
-func Backend(tb testing.TB) backends.Backend {
+func Backend(tb testing.TB) compute.Backend {
 	tb.Helper()
 	once.Do(func() {
 		switch v := os.Getenv("VISREFT_TEST_BACKEND"); v {
@@ -47,9 +47,9 @@ func Backend(tb testing.TB) backends.Backend {
 
 // Float32Var returns the float32 values of the variable with Hugging Face
 // name hfName in ctx (see nn.ScopeOf), failing the test if there is none.
-func Float32Var(tb testing.TB, ctx *context.Context, hfName string) []float32 {
+func Float32Var(tb testing.TB, scope *model.Scope, hfName string) []float32 {
 	tb.Helper()
-	scope, name := nn.ScopeOf(ctx, hfName)
+	scope, name := nn.ScopeOf(scope, hfName)
 	v := scope.GetVariable(name)
 	if v == nil {
 		tb.Fatalf("no variable %s", hfName)

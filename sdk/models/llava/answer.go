@@ -4,19 +4,19 @@ import (
 	"fmt"
 	"image"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 )
 
 // Answer asks the model one question about one image with nanoLLaVA's chat
 // prompt and returns its greedy answer (up to maxTokens, stopping at
 // <|im_end|>).
-func (m *Model) Answer(b backends.Backend, img image.Image, question string, maxTokens int) (string, error) {
+func (m *Model) Answer(b compute.Backend, img image.Image, question string, maxTokens int) (string, error) {
 	return m.AnswerWith(b, img, question, maxTokens, nil)
 }
 
 // AnswerWith is Answer with a Steer (e.g. trained ReFT interventions)
 // applied to the prompt, as pyreft does during generation.
-func (m *Model) AnswerWith(b backends.Backend, img image.Image, question string, maxTokens int, steer Steer) (string, error) {
+func (m *Model) AnswerWith(b compute.Backend, img image.Image, question string, maxTokens int, steer Steer) (string, error) {
 	s, err := Encode(m.Tokenizer, ChatPrompt(question), "")
 	if err != nil {
 		return "", err

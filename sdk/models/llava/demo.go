@@ -1,8 +1,8 @@
 package llava
 
 import (
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/models/siglip"
 	"github.com/visreft/visreft/sdk/nn"
@@ -31,14 +31,14 @@ func NewRandom(c Config, seed uint64, tok *tokenizer.Tokenizer) (*Model, error) 
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	ctx := context.New()
-	if err := nn.InitRandom(ctx, Params(c), seed, 0.05, dtypes.Float32); err != nil {
+	scope := model.NewStore().RootScope()
+	if err := nn.InitRandom(scope, Params(c), seed, 0.05, dtypes.Float32); err != nil {
 		return nil, err
 	}
-	for v := range ctx.IterVariables() {
+	for v := range scope.IterVariables() {
 		v.SetTrainable(false)
 	}
 	img := NanoLLaVAImages()
 	img.Size = c.Vision.WithDefaults().ImageSize
-	return &Model{Config: c, Ctx: ctx, Tokenizer: tok, Images: img}, nil
+	return &Model{Config: c, Ctx: scope, Tokenizer: tok, Images: img}, nil
 }

@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/backend"
 	"github.com/visreft/visreft/sdk/fsutil"
 	"github.com/visreft/visreft/sdk/models/siglip"
@@ -120,7 +120,7 @@ func compare(got, want []float32) parityError {
 // fullSizeBackend is the backend the full-size comparison runs on: the
 // automatic choice (sdk/backend: GOMLX_BACKEND, else CUDA when a GPU and a
 // plugin are found, else pure Go), so the GPU kit runs it on CUDA.
-func fullSizeBackend(t *testing.T) (backends.Backend, string) {
+func fullSizeBackend(t *testing.T) (compute.Backend, string) {
 	b, choice, err := backend.New()
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +191,7 @@ func TestFullSizeParity(t *testing.T) {
 }
 
 // fullSizeCase1 runs one dtype's comparison into r.
-func fullSizeCase1(t *testing.T, be backends.Backend, m *Model, dir string, pc fullSizeCase, r *parityCaseReport) {
+func fullSizeCase1(t *testing.T, be compute.Backend, m *Model, dir string, pc fullSizeCase, r *parityCaseReport) {
 	fail := func(format string, args ...any) {
 		t.Helper()
 		msg := fmt.Sprintf(format, args...)
@@ -216,12 +216,12 @@ func fullSizeCase1(t *testing.T, be backends.Backend, m *Model, dir string, pc f
 		L := x.Shape().Dimensions[1]
 		return Slice(x, AxisRange(), AxisRange(L-k, L), AxisRange())
 	}
-	e := context.MustNewExec(be, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
+	e := model.MustNewExec(be, m.Ctx.Store(), func(scope *model.Scope, in []*Node) []*Node {
 		px := ConvertDType(in[0], pc.dtype)
-		vis := siglip.Forward(ctx, m.Config.Vision, px, nil).Last
-		feat := Project(ctx, m.Config, vis)
-		dec, logits := Forward(ctx, m.Config, Inputs{ImageFeat: feat, TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4]})
-		outs := []*Node{vis, feat, last(Embeds(ctx, m.Config, Inputs{ImageFeat: feat, TextIDs: in[1], Gather: in[2]}), 16)}
+		vis := siglip.Forward(scope, m.Config.Vision, px, nil).Last
+		feat := Project(scope, m.Config, vis)
+		dec, logits := Forward(scope, m.Config, Inputs{ImageFeat: feat, TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4]})
+		outs := []*Node{vis, feat, last(Embeds(scope, m.Config, Inputs{ImageFeat: feat, TextIDs: in[1], Gather: in[2]}), 16)}
 		for _, h := range dec.Hidden[:nDec-1] {
 			outs = append(outs, last(h, 16))
 		}

@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/backend"
 	"github.com/visreft/visreft/sdk/nn"
 )
@@ -26,7 +26,7 @@ func TestNanoLLaVAGraphShapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.New()
+	scope := model.NewStore().RootScope()
 	g := NewGraph(b, "nanollava")
 	const text, L = 20, 20 - 1 + 729
 	i32 := func(name string, dims ...int) *Node { return Parameter(g, name, shapes.Make(dtypes.Int32, dims...)) }
@@ -37,7 +37,7 @@ func TestNanoLLaVAGraphShapes(t *testing.T) {
 		Valid:     Parameter(g, "valid", shapes.Make(dtypes.Bool, 1, L)),
 		Positions: i32("positions", 1, L),
 	}
-	out, logits := Forward(ctx, c, in)
+	out, logits := Forward(scope, c, in)
 	if d := logits.Shape(); !slices.Equal(d.Dimensions, []int{1, L, 151936}) || d.DType != dtypes.BFloat16 {
 		t.Errorf("logits %s, want bf16 [1 %d 151936]", d, L)
 	}
@@ -45,7 +45,7 @@ func TestNanoLLaVAGraphShapes(t *testing.T) {
 		t.Errorf("%d decoder hidden states", len(out.Hidden))
 	}
 	used := map[string][]int{}
-	for v := range ctx.IterVariables() {
+	for v := range scope.IterVariables() {
 		used[nn.HFName(v.Scope(), v.Name())] = v.Shape().Dimensions
 	}
 	read := 0
@@ -76,11 +76,11 @@ func BenchmarkTinyForwardAndGenerate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := context.New()
-	if err := nn.InitRandom(ctx, Params(c), 7, 0.3, dtypes.Float32); err != nil {
+	scope := model.NewStore().RootScope()
+	if err := nn.InitRandom(scope, Params(c), 7, 0.3, dtypes.Float32); err != nil {
 		b.Fatal(err)
 	}
-	m := &Model{Config: c, Ctx: ctx}
+	m := &Model{Config: c, Ctx: scope}
 	var samples []Sample
 	for i := range 4 {
 		ids := []int{1, 2, ImageToken}
@@ -92,8 +92,8 @@ func BenchmarkTinyForwardAndGenerate(b *testing.B) {
 	bt, _ := Layout(samples, 4, 0)
 	px, _ := pixelsOf(1, 4)
 	b.Run("forward", func(b *testing.B) {
-		e := context.MustNewExec(be, ctx.Reuse(), func(ctx *context.Context, in []*Node) *Node {
-			_, lg := Forward(ctx, c, Inputs{Pixels: in[0], TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4]})
+		e := model.MustNewExec(be, scope.Store(), func(scope *model.Scope, in []*Node) *Node {
+			_, lg := Forward(scope, c, Inputs{Pixels: in[0], TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4]})
 			return lg
 		})
 		defer e.Finalize()

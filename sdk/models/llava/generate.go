@@ -6,12 +6,12 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/nn"
 )
@@ -38,7 +38,7 @@ type GenerateOptions struct {
 	// extra inputs given for that phase (nil: no hook in that phase).
 	// ReFT applies its interventions in Prefill only, as pyreft does, or in
 	// both phases to intervene on every generated token.
-	Hook         func(ctx *context.Context, phase Phase, extra []*Node) qwen2.Hook
+	Hook         func(scope *model.Scope, phase Phase, extra []*Node) qwen2.Hook
 	PrefillExtra []any // extra graph inputs for the Prefill hook (or Steer)
 	// Steer, if set, is applied to the prompt (prefill) with ApplySteer, its
 	// Inputs given as PrefillExtra: pyreft's behaviour. It replaces Hook's
@@ -64,13 +64,13 @@ func (p Phase) String() string {
 type Generator struct {
 	m               *Model
 	opt             GenerateOptions
-	prefill, decode *context.Exec
+	prefill, decode *model.Exec
 	nPre, nDec      int
 }
 
 // NewGenerator prepares generation with opt; the graphs compile on first use.
 // nPrefillExtra and nDecodeExtra are how many extra inputs the hook takes.
-func NewGenerator(b backends.Backend, m *Model, opt GenerateOptions, nPrefillExtra, nDecodeExtra int) *Generator {
+func NewGenerator(b compute.Backend, m *Model, opt GenerateOptions, nPrefillExtra, nDecodeExtra int) *Generator {
 	if opt.DType == dtypes.InvalidDType {
 		opt.DType = dtypes.Float32
 	}
@@ -97,7 +97,7 @@ func NewGenerator(b backends.Backend, m *Model, opt GenerateOptions, nPrefillExt
 			opt.OnBuild(p)
 		}
 	}
-	gen.prefill = context.MustNewExec(b, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
+	gen.prefill = model.MustNewExec(b, m.Ctx.Store(), func(scope *model.Scope, in []*Node) []*Node {
 		built(Prefill)
 		g := in[0].Graph()
 		// in[0]: pixels [b, 3, H, W], or cached image features [b, n, hidden];
@@ -105,31 +105,31 @@ func NewGenerator(b backends.Backend, m *Model, opt GenerateOptions, nPrefillExt
 		inp := Inputs{TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4], DType: opt.DType}
 		inp.SetVision(in[0])
 		if opt.Steer != nil {
-			ApplySteer(ctx, opt.Steer, &inp, in[7:7+gen.nPre])
+			ApplySteer(scope, opt.Steer, &inp, in[7:7+gen.nPre])
 		} else if opt.Hook != nil {
-			inp.Hook = opt.Hook(ctx, Prefill, in[7:7+gen.nPre])
+			inp.Hook = opt.Hook(scope, Prefill, in[7:7+gen.nPre])
 		}
 		cache := cacheOf(in[7+gen.nPre:], in[5])
 		qIdx := Iota(g, in[4].Shape(), 1)
 		kIdx := Iota(g, shapes.Make(dtypes.Int32, in[6].Shape().Dimensions...), 1)
-		out := qwen2.Decoder(ctx, m.Config.Config, qwen2.Input{Embeds: Embeds(ctx, m.Config, inp), Positions: inp.Positions,
+		out := qwen2.Decoder(scope, m.Config.Config, qwen2.Input{Embeds: Embeds(scope, m.Config, inp), Positions: inp.Positions,
 			Mask: nn.CausalPaddingMask(qIdx, kIdx, in[6]), Cache: cache, Hook: inp.Hook})
-		return outputs(qwen2.LMHead(ctx, m.Config.Config, out.Final), cache)
+		return outputs(qwen2.LMHead(scope, m.Config.Config, out.Final), cache)
 	})
 	// decode inputs: token, position, writeAt, keyValid, extra..., caches...
-	gen.decode = context.MustNewExec(b, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
+	gen.decode = model.MustNewExec(b, m.Ctx.Store(), func(scope *model.Scope, in []*Node) []*Node {
 		built(Decode)
 		g := in[0].Graph()
 		var hook qwen2.Hook
 		if opt.Hook != nil {
-			hook = opt.Hook(ctx, Decode, in[4:4+gen.nDec])
+			hook = opt.Hook(scope, Decode, in[4:4+gen.nDec])
 		}
 		cache := cacheOf(in[4+gen.nDec:], in[2])
 		qIdx := Add(Iota(g, in[1].Shape(), 1), ConvertDType(in[2], dtypes.Int32))
 		kIdx := Iota(g, shapes.Make(dtypes.Int32, in[3].Shape().Dimensions...), 1)
-		out := qwen2.Decoder(ctx, m.Config.Config, qwen2.Input{Embeds: qwen2.Embed(ctx, m.Config.Config, in[0], opt.DType),
+		out := qwen2.Decoder(scope, m.Config.Config, qwen2.Input{Embeds: qwen2.Embed(scope, m.Config.Config, in[0], opt.DType),
 			Positions: in[1], Mask: nn.CausalPaddingMask(qIdx, kIdx, in[3]), Cache: cache, Hook: hook})
-		return outputs(qwen2.LMHead(ctx, m.Config.Config, out.Final), cache)
+		return outputs(qwen2.LMHead(scope, m.Config.Config, out.Final), cache)
 	})
 	return gen
 }
@@ -140,7 +140,7 @@ func (gen *Generator) Close() { gen.prefill.Finalize(); gen.decode.Finalize() }
 // Generate continues a batch of prompts (a Layout of samples without
 // targets) with the key/value cache: one compiled prefill, one compiled
 // decode step. Returns the new ids of each row, stop id included.
-func Generate(b backends.Backend, m *Model, bt Batch, pixels *tensors.Tensor, opt GenerateOptions) ([][]int, error) {
+func Generate(b compute.Backend, m *Model, bt Batch, pixels *tensors.Tensor, opt GenerateOptions) ([][]int, error) {
 	nDec := 0
 	if opt.DecodeExtra != nil {
 		nDec = len(opt.DecodeExtra(0))

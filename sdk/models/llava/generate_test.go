@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/nn"
 	"github.com/visreft/visreft/sdk/safetensors"
@@ -19,7 +19,7 @@ import (
 
 // argmaxLast runs the full forward on one sample and returns the argmax of
 // its last position's logits.
-func argmaxLast(t *testing.T, be backends.Backend, m *Model, ids []int, px *tensors.Tensor) int {
+func argmaxLast(t *testing.T, be compute.Backend, m *Model, ids []int, px *tensors.Tensor) int {
 	t.Helper()
 	bt, err := Layout([]Sample{{IDs: ids}}, 4, 0)
 	if err != nil {
@@ -41,8 +41,8 @@ func argmaxLast(t *testing.T, be backends.Backend, m *Model, ids []int, px *tens
 // sequence produces, row by row.
 func TestGreedyGenerateMatchesFullForward(t *testing.T) {
 	c := tinyLLaVA()
-	be, ctx := tinyModel(t, c)
-	m := &Model{Config: c, Ctx: ctx}
+	be, scope := tinyModel(t, c)
+	m := &Model{Config: c, Ctx: scope}
 	prompts := [][]int{{3, ImageToken, 5}, {1, 2, 8, ImageToken, 5, 6, 7}}
 	px, rows := pixelsOf(3, 2)
 	var samples []Sample
@@ -78,8 +78,8 @@ func TestGreedyGenerateMatchesFullForward(t *testing.T) {
 
 func TestGenerateStopsAtStopID(t *testing.T) {
 	c := tinyLLaVA()
-	be, ctx := tinyModel(t, c)
-	m := &Model{Config: c, Ctx: ctx}
+	be, scope := tinyModel(t, c)
+	m := &Model{Config: c, Ctx: scope}
 	bt, _ := Layout([]Sample{{IDs: []int{3, ImageToken, 5}}}, 4, 0)
 	px, _ := pixelsOf(3, 1)
 	free, err := Generate(be, m, bt, px, GenerateOptions{MaxNewTokens: 3})
@@ -96,11 +96,11 @@ func TestGenerateStopsAtStopID(t *testing.T) {
 }
 
 // writeCheckpoint saves ctx's params of c as a nanoLLaVA-format folder.
-func writeCheckpoint(t *testing.T, ctx *context.Context, c Config, dir string) {
+func writeCheckpoint(t *testing.T, scope *model.Scope, c Config, dir string) {
 	t.Helper()
 	var ts []safetensors.Tensor
 	for _, p := range Params(c) {
-		scope, name := nn.ScopeOf(ctx, p.Name)
+		scope, name := nn.ScopeOf(scope, p.Name)
 		vals := tensors.MustCopyFlatData[float32](scope.GetVariable(name).MustValue())
 		shape := make([]int64, len(p.Dims))
 		for i, d := range p.Dims {
@@ -134,9 +134,9 @@ func TestLoadBindsByNameAndChecks(t *testing.T) {
 	v := c.Vision
 	v.LayersKept, v.Prefix = 0, ""
 	c.VisionConfig = &v // 3 layers in the file; nanoLLaVA keeps 2
-	be, ctx := tinyModel(t, c)
+	be, scope := tinyModel(t, c)
 	dir := t.TempDir()
-	writeCheckpoint(t, ctx, c, dir)
+	writeCheckpoint(t, scope, c, dir)
 	m, err := Load(gocontext.Background(), dir, LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +146,7 @@ func TestLoadBindsByNameAndChecks(t *testing.T) {
 	}
 	bt, _ := Layout([]Sample{{IDs: []int{3, ImageToken, 5}}}, 4, 0)
 	px, _ := pixelsOf(5, 1)
-	want, _ := run(t, be, ctx, c, bt, px)
+	want, _ := run(t, be, scope, c, bt, px)
 	got, _ := run(t, be, m.Ctx, m.Config, bt, px)
 	if d := testutil.MaxAbsDiff(got[0][2], want[0][2]); d != 0 {
 		t.Errorf("loaded model's logits differ by %.3g", d)

@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/hub"
 	"github.com/visreft/visreft/sdk/nn"
 	"github.com/visreft/visreft/sdk/safetensors"
@@ -21,7 +21,7 @@ const HubID = "qnguyen3/nanoLLaVA"
 // tokenizer and image processor.
 type Model struct {
 	Config    Config
-	Ctx       *context.Context
+	Ctx       *model.Scope
 	Tokenizer *tokenizer.Tokenizer // nil if the checkpoint has no tokenizer.json and none was given
 	Images    ImageProcessor
 	Dir       string // the folder the files came from
@@ -43,10 +43,10 @@ var checkpointFiles = []string{"config.json", "model.safetensors", "model.safete
 // Download) the hub. Every tensor of the checkpoint is bound by its Hugging
 // Face name in its stored dtype; a missing, unexpected or mis-shaped tensor
 // fails the load with all problems listed and nothing loaded.
-func Load(ctx gocontext.Context, idOrDir string, opt LoadOptions) (*Model, error) {
+func Load(scope gocontext.Context, idOrDir string, opt LoadOptions) (*Model, error) {
 	dir, err := hub.Resolve(idOrDir, opt.Hub)
 	if err != nil && opt.Download {
-		dir, err = hub.Snapshot(ctx, idOrDir, checkpointFiles, opt.Hub)
+		dir, err = hub.Snapshot(scope, idOrDir, checkpointFiles, opt.Hub)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("llava: %s: %w", idOrDir, err)
@@ -69,7 +69,7 @@ func Load(ctx gocontext.Context, idOrDir string, opt LoadOptions) (*Model, error
 	// smaller checkpoints of its architecture, e.g. visreft-mini, differ).
 	img := NanoLLaVAImages()
 	img.Size = cfg.Vision.WithDefaults().ImageSize
-	m := &Model{Config: cfg, Ctx: context.New(), Images: img, Dir: dir}
+	m := &Model{Config: cfg, Ctx: model.NewStore().RootScope(), Images: img, Dir: dir}
 	if err := nn.Bind(m.Ctx, ck, Params(cfg), nn.BindOptions{Frozen: true}); err != nil {
 		return nil, fmt.Errorf("llava: %s: %w", dir, err)
 	}

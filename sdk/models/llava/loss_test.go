@@ -4,15 +4,15 @@ import (
 	"math"
 	"testing"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // TestTargetLogProbsMatchFullLogits: log-probabilities gathered at the
 // target positions equal log-softmax of the full logits computed on the host.
 func TestTargetLogProbsMatchFullLogits(t *testing.T) {
 	c := tinyLLaVA()
-	be, ctx := tinyModel(t, c)
+	be, scope := tinyModel(t, c)
 	samples := []Sample{
 		{IDs: []int{3, ImageToken, 5, 9, 2}, Target: []bool{false, false, false, true, true}, PromptLen: 3},
 		{IDs: []int{ImageToken, 7, 11}, Target: []bool{false, false, true}, PromptLen: 2},
@@ -23,10 +23,10 @@ func TestTargetLogProbsMatchFullLogits(t *testing.T) {
 	}
 	pos, ids, mask := bt.Targets(0)
 	px, _ := pixelsOf(2, 2)
-	e := context.MustNewExec(be, ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
+	e := model.MustNewExec(be, scope.Store(), func(scope *model.Scope, in []*Node) []*Node {
 		inp := Inputs{Pixels: in[0], TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4]}
-		out, logits := Forward(ctx, c, inp)
-		return []*Node{logits, TargetLogProbs(ctx, c, out.Final, in[5], in[6], in[7]), AnswerLoss(ctx, c, out.Final, in[5], in[6], in[7])}
+		out, logits := Forward(scope, c, inp)
+		return []*Node{logits, TargetLogProbs(scope, c, out.Final, in[5], in[6], in[7]), AnswerLoss(scope, c, out.Final, in[5], in[6], in[7])}
 	})
 	defer e.Finalize()
 	res, err := e.Exec(px, bt.TextIDs, bt.Gather, bt.Valid, bt.Positions, pos, ids, mask)

@@ -1,9 +1,9 @@
 package llava
 
 import (
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/models/siglip"
 	"github.com/visreft/visreft/sdk/nn"
@@ -32,24 +32,24 @@ type Inputs struct {
 // ImageFeatures runs the vision tower and the projector: pixels [b, 3, H,
 // W] -> [b, n, hidden] in pixels' dtype. Frozen for LLM-only methods, so
 // callers may compute it once per image and cache it.
-func ImageFeatures(ctx *context.Context, c Config, pixels *Node, hook siglip.Hook) *Node {
-	return Project(ctx, c, siglip.Forward(ctx, c.Vision, pixels, hook).Last)
+func ImageFeatures(scope *model.Scope, c Config, pixels *Node, hook siglip.Hook) *Node {
+	return Project(scope, c, siglip.Forward(scope, c.Vision, pixels, hook).Last)
 }
 
 // Embeds builds the decoder's input embeddings: text embeddings and image
 // features concatenated per row, then gathered into the spliced,
 // left-padded layout. Returns [b, L, hidden].
-func Embeds(ctx *context.Context, c Config, in Inputs) *Node {
+func Embeds(scope *model.Scope, c Config, in Inputs) *Node {
 	img := in.ImageFeat
 	if img == nil {
-		img = ImageFeatures(ctx, c, castTo(in.Pixels, in.DType), in.VisionHook)
+		img = ImageFeatures(scope, c, castTo(in.Pixels, in.DType), in.VisionHook)
 	}
 	img = castTo(img, in.DType)
 	if in.ImageHook != nil {
 		img = in.ImageHook(img)
 	}
-	txt := qwen2.Embed(ctx, c.Config, in.TextIDs, img.DType()) // [b, s, hidden]
-	src := Concatenate([]*Node{txt, img}, 1)                   // [b, s+n, hidden]
+	txt := qwen2.Embed(scope, c.Config, in.TextIDs, img.DType()) // [b, s, hidden]
+	src := Concatenate([]*Node{txt, img}, 1)                     // [b, s+n, hidden]
 	d := src.Shape().Dimensions
 	b, rows, hidden := d[0], d[1], d[2]
 	L := in.Gather.Shape().Dimensions[1]
@@ -80,10 +80,10 @@ func castTo(x *Node, dt dtypes.DType) *Node {
 
 // ForwardHidden runs the whole model up to the decoder's final norm (no
 // logits): for losses and scores that need logits at a few positions only.
-func ForwardHidden(ctx *context.Context, c Config, in Inputs) qwen2.Output {
+func ForwardHidden(scope *model.Scope, c Config, in Inputs) qwen2.Output {
 	idx := Iota(in.Valid.Graph(), in.Positions.Shape(), 1)
-	return qwen2.Decoder(ctx, c.Config, qwen2.Input{
-		Embeds:    Embeds(ctx, c, in),
+	return qwen2.Decoder(scope, c.Config, qwen2.Input{
+		Embeds:    Embeds(scope, c, in),
 		Positions: in.Positions,
 		Mask:      nn.CausalPaddingMask(idx, idx, in.Valid),
 		Hook:      in.Hook,
@@ -92,7 +92,7 @@ func ForwardHidden(ctx *context.Context, c Config, in Inputs) qwen2.Output {
 
 // Forward runs the whole model on a batch and returns the decoder's output
 // and the logits [b, L, vocab].
-func Forward(ctx *context.Context, c Config, in Inputs) (qwen2.Output, *Node) {
-	out := ForwardHidden(ctx, c, in)
-	return out, qwen2.LMHead(ctx, c.Config, out.Final)
+func Forward(scope *model.Scope, c Config, in Inputs) (qwen2.Output, *Node) {
+	out := ForwardHidden(scope, c, in)
+	return out, qwen2.LMHead(scope, c.Config, out.Final)
 }

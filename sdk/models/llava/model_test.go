@@ -6,11 +6,11 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/backend"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/models/qwen2"
@@ -30,17 +30,17 @@ func tinyLLaVA() Config {
 	}
 }
 
-func tinyModel(t *testing.T, c Config) (backends.Backend, *context.Context) {
+func tinyModel(t *testing.T, c Config) (compute.Backend, *model.Scope) {
 	t.Helper()
 	b, err := backend.NewFromConfig(backend.CPUConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.New()
-	if err := nn.InitRandom(ctx, Params(c), 7, 0.3, dtypes.Float32); err != nil {
+	scope := model.NewStore().RootScope()
+	if err := nn.InitRandom(scope, Params(c), 7, 0.3, dtypes.Float32); err != nil {
 		t.Fatal(err)
 	}
-	return b, ctx
+	return b, scope
 }
 
 func TestNanoLLaVACounts(t *testing.T) {
@@ -91,12 +91,12 @@ func TestLayoutSplicesAndLabels(t *testing.T) {
 }
 
 // run executes Forward on a batch and returns the logits and the embeds.
-func run(t *testing.T, b backends.Backend, ctx *context.Context, c Config, bt Batch, pixels *tensors.Tensor) (logits, embeds [][][]float32) {
+func run(t *testing.T, b compute.Backend, scope *model.Scope, c Config, bt Batch, pixels *tensors.Tensor) (logits, embeds [][][]float32) {
 	t.Helper()
-	e := context.MustNewExec(b, ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
+	e := model.MustNewExec(b, scope.Store(), func(scope *model.Scope, in []*Node) []*Node {
 		inp := Inputs{Pixels: in[0], TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4]}
-		_, lg := Forward(ctx, c, inp)
-		return []*Node{lg, Embeds(ctx, c, inp)}
+		_, lg := Forward(scope, c, inp)
+		return []*Node{lg, Embeds(scope, c, inp)}
 	})
 	defer e.Finalize()
 	out, err := e.Exec(pixels, bt.TextIDs, bt.Gather, bt.Valid, bt.Positions)
@@ -126,7 +126,7 @@ func pixelsOf(seed uint64, n int) (*tensors.Tensor, [][]float32) {
 // the image features at the image positions.
 func TestSpliceAndPaddingInvariance(t *testing.T) {
 	c := tinyLLaVA()
-	be, ctx := tinyModel(t, c)
+	be, scope := tinyModel(t, c)
 	short := Sample{IDs: []int{3, ImageToken, 5}}
 	long := Sample{IDs: []int{1, 2, 8, ImageToken, 5, 6, 7}}
 	alone, err := Layout([]Sample{short}, 4, 0)
@@ -139,8 +139,8 @@ func TestSpliceAndPaddingInvariance(t *testing.T) {
 	}
 	px1, rows := pixelsOf(1, 2)
 	px0 := tensors.FromFlatDataAndDimensions(rows[0], 1, 3, 8, 8)
-	la, ea := run(t, be, ctx, c, alone, px0)
-	lb, eb := run(t, be, ctx, c, both, px1)
+	la, ea := run(t, be, scope, c, alone, px0)
+	lb, eb := run(t, be, scope, c, both, px1)
 	pad := both.Length - alone.Length
 	for p := range alone.Length {
 		if d := testutil.MaxAbsDiff(la[0][p], lb[0][p+pad]); d > 1e-5 {

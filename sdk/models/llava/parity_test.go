@@ -9,10 +9,10 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/models/siglip"
@@ -124,16 +124,16 @@ func TestParityWithTransformers(t *testing.T) {
 			}
 			pixels := gold("pixel_values")
 			nVis, nDec := vc.LayersKept, m.Config.Config.WithDefaults().NumHiddenLayers
-			e := context.MustNewExec(be, m.Ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
+			e := model.MustNewExec(be, m.Ctx.Store(), func(scope *model.Scope, in []*Node) []*Node {
 				px := ConvertDType(in[0], pc.dtype)
-				vis := siglip.Forward(ctx, m.Config.Vision, px, nil)
-				feat := Project(ctx, m.Config, vis.Last)
+				vis := siglip.Forward(scope, m.Config.Vision, px, nil)
+				feat := Project(scope, m.Config, vis.Last)
 				inp := Inputs{ImageFeat: feat, TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4]}
-				dec, logits := Forward(ctx, m.Config, inp)
+				dec, logits := Forward(scope, m.Config, inp)
 				outs := append([]*Node{vis.Embeddings}, vis.Hidden...)
-				outs = append(outs, feat, Embeds(ctx, m.Config, inp))
+				outs = append(outs, feat, Embeds(scope, m.Config, inp))
 				outs = append(outs, dec.Hidden...)
-				return toF32(append(outs, dec.Final, logits, siglip.PostLayerNorm(ctx, m.Config.Vision, vis.Last)))
+				return toF32(append(outs, dec.Final, logits, siglip.PostLayerNorm(scope, m.Config.Vision, vis.Last)))
 			})
 			out, err := e.Exec(pixels, bt.TextIDs, bt.Gather, bt.Valid, bt.Positions)
 			e.Finalize()
@@ -169,13 +169,13 @@ func TestParityWithTransformers(t *testing.T) {
 					ids32[i] = append(ids32[i], int32(textIDs[i][j]))
 				}
 			}
-			te := context.MustNewExec(be, m.Ctx.Reuse(), func(ctx *context.Context, ids, valid, pos *Node) *Node {
+			te := model.MustNewExec(be, m.Ctx.Store(), func(scope *model.Scope, ids, valid, pos *Node) *Node {
 				idx := Iota(ids.Graph(), ids.Shape(), 1)
-				dec := qwen2.Decoder(ctx, m.Config.Config, qwen2.Input{
-					Embeds: qwen2.Embed(ctx, m.Config.Config, ids, pc.dtype), Positions: pos,
+				dec := qwen2.Decoder(scope, m.Config.Config, qwen2.Input{
+					Embeds: qwen2.Embed(scope, m.Config.Config, ids, pc.dtype), Positions: pos,
 					Mask: nn.CausalPaddingMask(idx, idx, valid),
 				})
-				return ConvertDType(qwen2.LMHead(ctx, m.Config.Config, dec.Final), dtypes.Float32)
+				return ConvertDType(qwen2.LMHead(scope, m.Config.Config, dec.Final), dtypes.Float32)
 			})
 			tl, err := te.Exec(ids32, valid, qwen2.PositionIDs(valid))
 			te.Finalize()

@@ -3,8 +3,8 @@ package llava
 import (
 	"fmt"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/nn"
 )
 
@@ -28,11 +28,11 @@ func ProjectorParams(c Config) []nn.Param {
 // Linear, exact-erf GELU (torch.nn.GELU's default), Linear.
 //
 //	x: [..., mm_hidden_size] (the tower's last kept layer) -> [..., hidden_size]
-func Project(ctx *context.Context, c Config, x *Node) *Node {
+func Project(scope *model.Scope, c Config, x *Node) *Node {
 	if in := x.Shape().Dimensions[x.Rank()-1]; in != c.MMHiddenSize {
 		panic(fmt.Sprintf("llava: projector input is %d wide, mm_hidden_size is %d", in, c.MMHiddenSize))
 	}
-	p := ctx.In("model").In("mm_projector")
-	h := nn.GELU(nn.Linear(p.In("0"), x, c.HiddenSize, true))
-	return nn.Linear(p.In("2"), h, c.HiddenSize, true)
+	p := scope.At("model").At("mm_projector")
+	h := nn.GELU(nn.Linear(p.At("0"), x, c.HiddenSize, true))
+	return nn.Linear(p.At("2"), h, c.HiddenSize, true)
 }

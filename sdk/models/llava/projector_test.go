@@ -5,10 +5,10 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/backend"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/models/qwen2"
@@ -43,8 +43,8 @@ func TestPaperTrainableShare(t *testing.T) {
 // tanh approximation would have failed the same tolerance.
 func TestProjectMatchesHost(t *testing.T) {
 	c := Config{Config: qwen2.Config{HiddenSize: 6}, MMHiddenSize: 5}
-	ctx := context.New()
-	if err := nn.InitRandom(ctx, ProjectorParams(c), 3, 0.8, dtypes.Float32); err != nil {
+	scope := model.NewStore().RootScope()
+	if err := nn.InitRandom(scope, ProjectorParams(c), 3, 0.8, dtypes.Float32); err != nil {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(4, 4))
@@ -56,7 +56,7 @@ func TestProjectMatchesHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := context.MustNewExec(b, ctx.Reuse(), func(ctx *context.Context, x *Node) *Node { return Project(ctx, c, x) })
+	e := model.MustNewExec(b, scope.Store(), func(scope *model.Scope, x *Node) *Node { return Project(scope, c, x) })
 	defer e.Finalize()
 	out, err := e.Exec(tensors.FromFlatDataAndDimensions(x, 2, 3, 5))
 	if err != nil {
@@ -67,7 +67,7 @@ func TestProjectMatchesHost(t *testing.T) {
 	}
 	got := tensors.MustCopyFlatData[float32](out[0])
 
-	value := func(name string) []float32 { return testutil.Float32Var(t, ctx, name) }
+	value := func(name string) []float32 { return testutil.Float32Var(t, scope, name) }
 	w0, b0 := value("model.mm_projector.0.weight"), value("model.mm_projector.0.bias")
 	w2, b2 := value("model.mm_projector.2.weight"), value("model.mm_projector.2.bias")
 	erf := func(v float64) float64 { return 0.5 * v * (1 + math.Erf(v/math.Sqrt2)) }

@@ -1,8 +1,8 @@
 package llava
 
 import (
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/models/qwen2"
 	"github.com/visreft/visreft/sdk/models/siglip"
 )
@@ -17,7 +17,7 @@ type Steer interface {
 	// intervention positions resolved from Batch.TextIndex.
 	Inputs(bt Batch) ([]any, error)
 	// Hook builds the decoder hook inside the graph from those inputs.
-	Hook(ctx *context.Context, extra []*Node) qwen2.Hook
+	Hook(scope *model.Scope, extra []*Node) qwen2.Hook
 }
 
 // VisionSteer is a Steer that also edits the vision side (as MRT does):
@@ -25,19 +25,19 @@ type Steer interface {
 // leaves that stream alone.
 type VisionSteer interface {
 	Steer
-	VisionHook(ctx *context.Context, extra []*Node) siglip.Hook
-	ImageHook(ctx *context.Context, extra []*Node) func(feat *Node) *Node
+	VisionHook(scope *model.Scope, extra []*Node) siglip.Hook
+	ImageHook(scope *model.Scope, extra []*Node) func(feat *Node) *Node
 }
 
 // ApplySteer installs steer's hooks in in, from the extra graph inputs its
 // Inputs returned; nil steer installs nothing.
-func ApplySteer(ctx *context.Context, steer Steer, in *Inputs, extra []*Node) {
+func ApplySteer(scope *model.Scope, steer Steer, in *Inputs, extra []*Node) {
 	if steer == nil {
 		return
 	}
-	in.Hook = steer.Hook(ctx, extra)
+	in.Hook = steer.Hook(scope, extra)
 	if vs, ok := steer.(VisionSteer); ok {
-		in.VisionHook = vs.VisionHook(ctx, extra)
-		in.ImageHook = vs.ImageHook(ctx, extra)
+		in.VisionHook = vs.VisionHook(scope, extra)
+		in.ImageHook = vs.ImageHook(scope, extra)
 	}
 }

@@ -6,12 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/nn"
 )
@@ -21,17 +21,17 @@ import (
 var tiny = Config{VocabSize: 64, HiddenSize: 32, IntermediateSize: 48, NumHiddenLayers: 2,
 	NumAttentionHeads: 4, NumKeyValueHeads: 2, RopeTheta: 10000, RMSNormEps: 1e-6}
 
-func tinyModel(t testing.TB) *context.Context {
+func tinyModel(t testing.TB) *model.Scope {
 	t.Helper()
-	ctx := context.New()
-	if err := nn.InitRandom(ctx, Params(tiny), 1, 0.2, dtypes.Float32); err != nil {
+	scope := model.NewStore().RootScope()
+	if err := nn.InitRandom(scope, Params(tiny), 1, 0.2, dtypes.Float32); err != nil {
 		t.Fatal(err)
 	}
-	return ctx
+	return scope
 }
 
 // logits runs a full forward pass: ids [b][s] with validity -> [b, s, vocab].
-func logits(t *testing.T, b backends.Backend, ctx *context.Context, ids [][]int32, valid [][]bool) [][][]float32 {
+func logits(t *testing.T, b compute.Backend, scope *model.Scope, ids [][]int32, valid [][]bool) [][][]float32 {
 	t.Helper()
 	idx := make([][]int32, len(ids))
 	for i := range ids {
@@ -40,10 +40,10 @@ func logits(t *testing.T, b backends.Backend, ctx *context.Context, ids [][]int3
 			idx[i][j] = int32(j)
 		}
 	}
-	e := context.MustNewExec(b, ctx.Reuse(), func(ctx *context.Context, ids, pos, seqIdx, valid *Node) *Node {
-		in := Input{Embeds: Embed(ctx, tiny, ids, dtypes.Float32), Positions: pos,
+	e := model.MustNewExec(b, scope.Store(), func(scope *model.Scope, ids, pos, seqIdx, valid *Node) *Node {
+		in := Input{Embeds: Embed(scope, tiny, ids, dtypes.Float32), Positions: pos,
 			Mask: nn.CausalPaddingMask(seqIdx, seqIdx, valid)}
-		return LMHead(ctx, tiny, Decoder(ctx, tiny, in).Final)
+		return LMHead(scope, tiny, Decoder(scope, tiny, in).Final)
 	})
 	defer e.Finalize()
 	out, err := e.Exec(ids, PositionIDs(valid), idx, valid)
@@ -56,9 +56,9 @@ func logits(t *testing.T, b backends.Backend, ctx *context.Context, ids [][]int3
 // TestLeftPaddingInvariance: a left-padded row gives the same logits at its
 // real tokens as the same tokens alone.
 func TestLeftPaddingInvariance(t *testing.T) {
-	b, ctx := testutil.Backend(t), tinyModel(t)
-	alone := logits(t, b, ctx, [][]int32{{5, 9, 3, 7}}, [][]bool{{true, true, true, true}})
-	padded := logits(t, b, ctx, [][]int32{{0, 0, 5, 9, 3, 7}, {1, 2, 3, 4, 5, 6}},
+	b, scope := testutil.Backend(t), tinyModel(t)
+	alone := logits(t, b, scope, [][]int32{{5, 9, 3, 7}}, [][]bool{{true, true, true, true}})
+	padded := logits(t, b, scope, [][]int32{{0, 0, 5, 9, 3, 7}, {1, 2, 3, 4, 5, 6}},
 		[][]bool{{false, false, true, true, true, true}, {true, true, true, true, true, true}})
 	for i := range 4 {
 		if d := testutil.MaxAbsDiff(alone[0][i], padded[0][i+2]); d > 1e-5 {
@@ -73,16 +73,16 @@ func TestLeftPaddingInvariance(t *testing.T) {
 // TestCacheMatchesFullForward: prefill 4 tokens into a cache, decode 2 more
 // one at a time; their logits equal a full forward over all 6.
 func TestCacheMatchesFullForward(t *testing.T) {
-	b, ctx := testutil.Backend(t), tinyModel(t)
+	b, scope := testutil.Backend(t), tinyModel(t)
 	ids := []int32{5, 9, 3, 7, 11, 2}
-	full := logits(t, b, ctx, [][]int32{ids}, [][]bool{{true, true, true, true, true, true}})
+	full := logits(t, b, scope, [][]int32{ids}, [][]bool{{true, true, true, true, true, true}})
 
 	const maxLen = 8
 	c := tiny.WithDefaults()
 	kvShape := []int{1, c.NumKeyValueHeads, maxLen, c.HeadDim}
 	zeros := tensors.FromShape(shapesOf(kvShape))
 	// step runs tokens at sequence indices start.. and returns last logits and the new caches.
-	step := context.MustNewExec(b, ctx.Reuse(), func(ctx *context.Context, in []*Node) []*Node {
+	step := model.MustNewExec(b, scope.Store(), func(scope *model.Scope, in []*Node) []*Node {
 		ids, pos, start, keyValid := in[0], in[1], in[2], in[3]
 		g := ids.Graph()
 		s := ids.Shape().Dimensions[1]
@@ -93,8 +93,8 @@ func TestCacheMatchesFullForward(t *testing.T) {
 		qIdx := Add(Iota(g, shapesOfInt(1, s), 1), start)
 		kIdx := Iota(g, shapesOfInt(1, maxLen), 1)
 		mask := nn.CausalPaddingMask(qIdx, kIdx, keyValid)
-		out := Decoder(ctx, tiny, Input{Embeds: Embed(ctx, tiny, ids, dtypes.Float32), Positions: pos, Mask: mask, Cache: cache})
-		res := []*Node{LMHead(ctx, tiny, out.Final)}
+		out := Decoder(scope, tiny, Input{Embeds: Embed(scope, tiny, ids, dtypes.Float32), Positions: pos, Mask: mask, Cache: cache})
+		res := []*Node{LMHead(scope, tiny, out.Final)}
 		for _, lc := range cache.Layers {
 			res = append(res, lc.K, lc.V)
 		}

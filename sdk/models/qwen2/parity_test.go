@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/nn"
 	"github.com/visreft/visreft/sdk/safetensors"
@@ -35,8 +35,8 @@ func TestParityTiedQwen2(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ck.Close()
-	ctx := context.New()
-	if err := nn.Bind(ctx, ck, Params(c), nn.BindOptions{Frozen: true}); err != nil {
+	scope := model.NewStore().RootScope()
+	if err := nn.Bind(scope, ck, Params(c), nn.BindOptions{Frozen: true}); err != nil {
 		t.Fatal(err)
 	}
 	g, err := safetensors.Open(filepath.Join(dir, "golden.safetensors"))
@@ -48,15 +48,15 @@ func TestParityTiedQwen2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := context.MustNewExec(testutil.Backend(t), ctx.Reuse(), func(ctx *context.Context, ids *Node) []*Node {
+	e := model.MustNewExec(testutil.Backend(t), scope.Store(), func(scope *model.Scope, ids *Node) []*Node {
 		ids = ConvertDType(ids, dtypes.Int32)
 		idx := Iota(ids.Graph(), ids.Shape(), 1)
 		valid := Equal(idx, idx)
-		emb := Embed(ctx, c, ids, dtypes.Float32)
-		out := Decoder(ctx, c, Input{Embeds: emb, Positions: idx, Mask: nn.CausalPaddingMask(idx, idx, valid)})
+		emb := Embed(scope, c, ids, dtypes.Float32)
+		out := Decoder(scope, c, Input{Embeds: emb, Positions: idx, Mask: nn.CausalPaddingMask(idx, idx, valid)})
 		// HF's hidden_states: embeddings, blocks 0..n-2, then the final norm.
 		res := append([]*Node{emb}, out.Hidden[:len(out.Hidden)-1]...)
-		return append(res, out.Final, LMHead(ctx, c, out.Final))
+		return append(res, out.Final, LMHead(scope, c, out.Final))
 	})
 	defer e.Finalize()
 	out, err := e.Exec(ids)

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/nn"
 )
 
@@ -32,16 +32,16 @@ type Output struct {
 // Compute runs in pixels' dtype (weights are converted to it); pass bf16
 // pixels for nanoLLaVA's bf16 forward. post_layernorm is not applied: see
 // PostLayerNorm. An invalid config panics with Validate's error.
-func Forward(ctx *context.Context, c Config, pixels *Node, hook Hook) Output {
+func Forward(scope *model.Scope, c Config, pixels *Node, hook Hook) Output {
 	if err := c.Validate(); err != nil {
 		panic(err)
 	}
 	c = c.WithDefaults()
-	h := Embeddings(ctx, c, pixels)
+	h := Embeddings(scope, c, pixels)
 	out := Output{Embeddings: h}
-	layers := scope(ctx, c.Prefix).In("encoder").In("layers")
+	layers := under(scope, c.Prefix).At("encoder").At("layers")
 	for i := range c.LayersKept {
-		h = encoderLayer(layers.In(strconv.Itoa(i)), c, h)
+		h = encoderLayer(layers.At("%s", strconv.Itoa(i)), c, h)
 		if hook != nil {
 			h = hook(i, h)
 		}
@@ -56,54 +56,54 @@ func Forward(ctx *context.Context, c Config, pixels *Node, hook Hook) Output {
 // Like Forward, it finds its weights under c.Prefix in ctx.
 //
 //	pixels: [batch, num_channels, image_size, image_size] -> [batch, patches, hidden]
-func Embeddings(ctx *context.Context, c Config, pixels *Node) *Node {
+func Embeddings(scope *model.Scope, c Config, pixels *Node) *Node {
 	c = c.WithDefaults()
 	d := pixels.Shape().Dimensions
 	if len(d) != 4 || !slices.Equal(d[1:], []int{c.NumChannels, c.ImageSize, c.ImageSize}) {
 		panic(fmt.Sprintf("siglip: pixel values must be [batch, %d, %d, %d], got %s",
 			c.NumChannels, c.ImageSize, c.ImageSize, pixels.Shape()))
 	}
-	emb := scope(ctx, c.Prefix).In("embeddings")
-	x := nn.PatchEmbedding(emb.In("patch_embedding"), pixels, c.HiddenSize, c.PatchSize)
-	pos := nn.Weight(emb.In("position_embedding"), pixels.Graph(), "weight", pixels.DType(), c.NumPatches(), c.HiddenSize)
+	emb := under(scope, c.Prefix).At("embeddings")
+	x := nn.PatchEmbedding(emb.At("patch_embedding"), pixels, c.HiddenSize, c.PatchSize)
+	pos := nn.Weight(emb.At("position_embedding"), pixels.Graph(), "weight", pixels.DType(), c.NumPatches(), c.HiddenSize)
 	return Add(x, ExpandLeftToRank(pos, 3))
 }
 
 // PostLayerNorm applies the vision model's post_layernorm to h: [...,
 // hidden], as SiglipVisionModel's last_hidden_state does. nanoLLaVA does not
 // use it.
-func PostLayerNorm(ctx *context.Context, c Config, h *Node) *Node {
+func PostLayerNorm(scope *model.Scope, c Config, h *Node) *Node {
 	c = c.WithDefaults()
-	return nn.LayerNorm(scope(ctx, c.Prefix).In("post_layernorm"), h, c.LayerNormEps)
+	return nn.LayerNorm(under(scope, c.Prefix).At("post_layernorm"), h, c.LayerNormEps)
 }
 
 // encoderLayer is SiglipEncoderLayer: pre-LayerNorm attention and
 // pre-LayerNorm MLP, each added to the residual stream.
-func encoderLayer(ctx *context.Context, c Config, x *Node) *Node {
-	a := nn.LayerNorm(ctx.In("layer_norm1"), x, c.LayerNormEps)
-	x = Add(x, attention(ctx.In("self_attn"), c, a))
-	m := nn.LayerNorm(ctx.In("layer_norm2"), x, c.LayerNormEps)
-	return Add(x, mlp(ctx.In("mlp"), c, m))
+func encoderLayer(scope *model.Scope, c Config, x *Node) *Node {
+	a := nn.LayerNorm(scope.At("layer_norm1"), x, c.LayerNormEps)
+	x = Add(x, attention(scope.At("self_attn"), c, a))
+	m := nn.LayerNorm(scope.At("layer_norm2"), x, c.LayerNormEps)
+	return Add(x, mlp(scope.At("mlp"), c, m))
 }
 
 // attention is SiglipAttention: every patch attends to every patch (no
 // mask), q/k/v/out projections with bias. x: [b, s, hidden] -> [b, s, hidden].
-func attention(ctx *context.Context, c Config, x *Node) *Node {
+func attention(scope *model.Scope, c Config, x *Node) *Node {
 	d := x.Shape().Dimensions
 	b, s, n := d[0], d[1], c.NumAttentionHeads
 	heads := func(name string) *Node { // [b, s, hidden] -> [b, n, s, headDim]
-		t := nn.Linear(ctx.In(name), x, c.HiddenSize, true)
+		t := nn.Linear(scope.At("%s", name), x, c.HiddenSize, true)
 		return TransposeAllAxes(Reshape(t, b, s, n, c.HeadDim()), 0, 2, 1, 3)
 	}
 	o := nn.Attention(heads("q_proj"), heads("k_proj"), heads("v_proj"), nil) // [b, n, s, headDim]
 	o = Reshape(TransposeAllAxes(o, 0, 2, 1, 3), b, s, c.HiddenSize)
-	return nn.Linear(ctx.In("out_proj"), o, c.HiddenSize, true)
+	return nn.Linear(scope.At("out_proj"), o, c.HiddenSize, true)
 }
 
 // mlp is SiglipMLP: fc1, the hidden_act, fc2.
-func mlp(ctx *context.Context, c Config, x *Node) *Node {
-	h := activation(c.HiddenAct)(nn.Linear(ctx.In("fc1"), x, c.IntermediateSize, true))
-	return nn.Linear(ctx.In("fc2"), h, c.HiddenSize, true)
+func mlp(scope *model.Scope, c Config, x *Node) *Node {
+	h := activation(c.HiddenAct)(nn.Linear(scope.At("fc1"), x, c.IntermediateSize, true))
+	return nn.Linear(scope.At("fc2"), h, c.HiddenSize, true)
 }
 
 // activation maps a transformers hidden_act name to its function, nil if
@@ -118,12 +118,12 @@ func activation(name string) func(*Node) *Node {
 	return nil
 }
 
-// scope moves ctx down the dotted prefix ("a.b." -> ctx.In("a").In("b")).
-func scope(ctx *context.Context, prefix string) *context.Context {
+// under moves scope down the dotted prefix ("a.b." -> scope.At("a").At("b")).
+func under(scope *model.Scope, prefix string) *model.Scope {
 	for _, part := range strings.Split(prefix, ".") {
 		if part != "" {
-			ctx = ctx.In(part)
+			scope = scope.At("%s", part)
 		}
 	}
-	return ctx
+	return scope
 }

@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/nn"
 )
@@ -28,17 +28,17 @@ var tiny = Config{HiddenSize: 16, IntermediateSize: 24, NumHiddenLayers: 3, NumA
 
 var (
 	backendOnce sync.Once
-	backendOne  backends.Backend
+	backendOne  compute.Backend
 	backendErr  error
 )
 
-func randomModel(t testing.TB, c Config, seed uint64) *context.Context {
+func randomModel(t testing.TB, c Config, seed uint64) *model.Scope {
 	t.Helper()
-	ctx := context.New()
-	if err := nn.InitRandom(ctx, Params(c), seed, 0.3, dtypes.Float32); err != nil {
+	scope := model.NewStore().RootScope()
+	if err := nn.InitRandom(scope, Params(c), seed, 0.3, dtypes.Float32); err != nil {
 		t.Fatal(err)
 	}
-	return ctx
+	return scope
 }
 
 func randomPixels(c Config, batch int, seed uint64) *tensors.Tensor {
@@ -52,9 +52,9 @@ func randomPixels(c Config, batch int, seed uint64) *tensors.Tensor {
 }
 
 // run executes fn over pixels and returns each output's flat values.
-func run(t *testing.T, ctx *context.Context, fn func(ctx *context.Context, pixels *Node) []*Node, pixels *tensors.Tensor) [][]float32 {
+func run(t *testing.T, scope *model.Scope, fn func(scope *model.Scope, pixels *Node) []*Node, pixels *tensors.Tensor) [][]float32 {
 	t.Helper()
-	e := context.MustNewExec(testutil.Backend(t), ctx.Reuse(), fn)
+	e := model.MustNewExec(testutil.Backend(t), scope.Store(), fn)
 	defer e.Finalize()
 	out, err := e.Exec(pixels)
 	if err != nil {
@@ -128,12 +128,12 @@ func TestValidate(t *testing.T) {
 func builtParams(t *testing.T, c Config, batch int) (map[string][]int, Output) {
 	t.Helper()
 	c = c.WithDefaults()
-	ctx := context.New()
+	scope := model.NewStore().RootScope()
 	g := NewGraph(testutil.Backend(t), "shapes")
 	pixels := Parameter(g, "pixels", shapes.Make(dtypes.Float32, batch, c.NumChannels, c.ImageSize, c.ImageSize))
-	out := Forward(ctx, c, pixels, nil)
+	out := Forward(scope, c, pixels, nil)
 	used := map[string][]int{}
-	for v := range ctx.IterVariables() {
+	for v := range scope.IterVariables() {
 		used[nn.HFName(v.Scope(), v.Name())] = v.Shape().Dimensions
 	}
 	return used, out
@@ -171,11 +171,11 @@ func TestTinyGraphReadsParams(t *testing.T) {
 		t.Errorf("last %v, %d hidden states", d, len(out.Hidden))
 	}
 	// PostLayerNorm reads exactly the params Forward leaves unused.
-	ctx := context.New()
+	scope := model.NewStore().RootScope()
 	g := NewGraph(testutil.Backend(t), "post")
-	PostLayerNorm(ctx, tiny, Parameter(g, "h", shapes.Make(dtypes.Float32, 2, 4, 16)))
+	PostLayerNorm(scope, tiny, Parameter(g, "h", shapes.Make(dtypes.Float32, 2, 4, 16)))
 	var names []string
-	for v := range ctx.IterVariables() {
+	for v := range scope.IterVariables() {
 		names = append(names, nn.HFName(v.Scope(), v.Name()))
 	}
 	slices.Sort(names)
@@ -209,13 +209,13 @@ func TestSo400mGraphShapes(t *testing.T) {
 func TestPatchEmbeddingIsConvolution(t *testing.T) {
 	c := Config{HiddenSize: 5, IntermediateSize: 4, NumHiddenLayers: 1, NumAttentionHeads: 1,
 		NumChannels: 3, ImageSize: 10, PatchSize: 4}.WithDefaults()
-	ctx := randomModel(t, c, 7)
+	scope := randomModel(t, c, 7)
 	pixels := randomPixels(c, 2, 8)
-	got := run(t, ctx, func(ctx *context.Context, px *Node) []*Node {
-		return []*Node{Embeddings(ctx, c, px)}
+	got := run(t, scope, func(scope *model.Scope, px *Node) []*Node {
+		return []*Node{Embeddings(scope, c, px)}
 	}, pixels)[0]
 
-	value := func(name string) []float32 { return testutil.Float32Var(t, ctx, name) }
+	value := func(name string) []float32 { return testutil.Float32Var(t, scope, name) }
 	w, bias := value("embeddings.patch_embedding.weight"), value("embeddings.patch_embedding.bias")
 	pos := value("embeddings.position_embedding.weight")
 	x := tensors.MustCopyFlatData[float32](pixels)
@@ -248,14 +248,14 @@ func TestPatchEmbeddingIsConvolution(t *testing.T) {
 // TestHooksInOrder: the hook sees layers 0..LayersKept-1 in order, its
 // result becomes the residual stream, and Hidden holds the hooked values.
 func TestHooksInOrder(t *testing.T) {
-	ctx := randomModel(t, tiny, 1)
+	scope := randomModel(t, tiny, 1)
 	pixels := randomPixels(tiny, 2, 2)
 	var calls []int
-	outs := run(t, ctx, func(ctx *context.Context, px *Node) []*Node {
+	outs := run(t, scope, func(scope *model.Scope, px *Node) []*Node {
 		calls = calls[:0]
-		plain := Forward(ctx, tiny, px, nil)
-		identity := Forward(ctx, tiny, px, func(layer int, h *Node) *Node { return h })
-		shifted := Forward(ctx, tiny, px, func(layer int, h *Node) *Node {
+		plain := Forward(scope, tiny, px, nil)
+		identity := Forward(scope, tiny, px, func(layer int, h *Node) *Node { return h })
+		shifted := Forward(scope, tiny, px, func(layer int, h *Node) *Node {
 			calls = append(calls, layer)
 			if layer == 0 {
 				return AddScalar(h, 1)
@@ -284,18 +284,18 @@ func TestHooksInOrder(t *testing.T) {
 // alone (patchify must not mix batch rows), and bf16 compute stays close
 // to float32.
 func TestBatchRowsIndependent(t *testing.T) {
-	ctx := randomModel(t, tiny, 3)
+	scope := randomModel(t, tiny, 3)
 	pixels := randomPixels(tiny, 2, 4)
 	flat := tensors.MustCopyFlatData[float32](pixels)
 	n := len(flat) / 2
 	second := tensors.FromFlatDataAndDimensions(slices.Clone(flat[n:]), 1, 3, 8, 8)
-	fn := func(ctx *context.Context, px *Node) []*Node {
-		f32 := Forward(ctx, tiny, px, nil).Last
-		bf := Forward(ctx, tiny, ConvertDType(px, dtypes.BFloat16), nil).Last
+	fn := func(scope *model.Scope, px *Node) []*Node {
+		f32 := Forward(scope, tiny, px, nil).Last
+		bf := Forward(scope, tiny, ConvertDType(px, dtypes.BFloat16), nil).Last
 		return []*Node{f32, ConvertDType(bf, dtypes.Float32)}
 	}
-	both := run(t, ctx, fn, pixels)
-	alone := run(t, ctx, fn, second)
+	both := run(t, scope, fn, pixels)
+	alone := run(t, scope, fn, second)
 	m := len(both[0]) / 2
 	if d := testutil.MaxAbsDiff(both[0][m:], alone[0]); d > 1e-5 {
 		t.Errorf("row 1 depends on row 0: diff %.3g", d)
@@ -320,7 +320,7 @@ func TestBatchRowsIndependent(t *testing.T) {
 // (through patchify, every layer and the position add) and a layer-0 q_proj
 // weight (through attention), with loss = Σ Last ⊙ R for a fixed R.
 func TestGradientFiniteDifference(t *testing.T) {
-	ctx := randomModel(t, tiny, 5)
+	scope := randomModel(t, tiny, 5)
 	pixels := randomPixels(tiny, 2, 6)
 	names := []string{
 		tiny.Prefix + "embeddings.patch_embedding.weight",
@@ -331,21 +331,21 @@ func TestGradientFiniteDifference(t *testing.T) {
 	for i := range weights {
 		weights[i] = float32(r.NormFloat64())
 	}
-	loss := func(ctx *context.Context, px *Node) *Node {
-		last := Forward(ctx, tiny, px, nil).Last
+	loss := func(scope *model.Scope, px *Node) *Node {
+		last := Forward(scope, tiny, px, nil).Last
 		return ReduceAllSum(Mul(last, Const(px.Graph(), tensors.FromFlatDataAndDimensions(weights, 2, 4, 16))))
 	}
-	grads := run(t, ctx, func(ctx *context.Context, px *Node) []*Node {
-		l := loss(ctx, px)
+	grads := run(t, scope, func(scope *model.Scope, px *Node) []*Node {
+		l := loss(scope, px)
 		var vs []*Node
 		for _, name := range names {
-			scope, v := nn.ScopeOf(ctx, name)
-			vs = append(vs, scope.GetVariable(v).ValueGraph(px.Graph()))
+			scope, v := nn.ScopeOf(scope, name)
+			vs = append(vs, scope.GetVariable(v).NodeValue(px.Graph()))
 		}
 		return append([]*Node{l}, Gradient(l, vs...)...)
 	}, pixels)
 
-	e := context.MustNewExec(testutil.Backend(t), ctx.Reuse(), loss)
+	e := model.MustNewExec(testutil.Backend(t), scope.Store(), loss)
 	defer e.Finalize()
 	eval := func() float64 {
 		out, err := e.Exec(pixels)
@@ -356,7 +356,7 @@ func TestGradientFiniteDifference(t *testing.T) {
 	}
 	const h = 1e-2
 	for k, name := range names {
-		scope, v := nn.ScopeOf(ctx, name)
+		scope, v := nn.ScopeOf(scope, name)
 		variable := scope.GetVariable(v)
 		orig, _ := variable.Value()
 		base := tensors.MustCopyFlatData[float32](orig)

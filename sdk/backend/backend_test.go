@@ -164,7 +164,7 @@ func TestNewPureGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Finalize()
-	if c.Config != CPUConfig || !strings.Contains(b.Name(), "go") {
+	if c.Config != CPUConfig || b.String() != "go" {
 		t.Errorf("New() = %s / %+v", b.Name(), c)
 	}
 }

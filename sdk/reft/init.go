@@ -184,7 +184,9 @@ func Rotations(b compute.Backend, scope *model.Scope, s *Set) (map[string]*tenso
 	}
 	var res []*tensors.Tensor
 	err := catch(func() error {
-		e, err := model.NewExec(b, scope.Store(), func(scope *model.Scope, g *Graph) []*Node {
+		// The executable hands its function the store's root scope; the
+		// set lives under scope, which the function uses instead.
+		e, err := model.NewExec(b, scope.Store(), func(_ *model.Scope, g *Graph) []*Node {
 			var rs []*Node
 			for _, it := range its {
 				rs = append(rs, Rotation(scope, g, it))

@@ -100,7 +100,7 @@ var progressLine = regexp.MustCompile(`(?m)\d+/\d+ \[[= ]*\]|^.* \.\.\.$|: done 
 const SetupCall = "!*bash ${GONB_DIR}/gonb-setup.sh "
 
 // Pins are the module versions every set-up cell pins.
-var Pins = []string{"github.com/gomlx/gomlx@v0.26.0", "github.com/janpfeifer/gonb@v0.11.1", "github.com/janpfeifer/must@v0.2.0"}
+var Pins = []string{"github.com/gomlx/gomlx@v0.28.8", "github.com/janpfeifer/gonb@v0.11.5", "github.com/janpfeifer/must@v0.2.0"}
 
 // MaxCellLines is the most lines a code cell may have.
 const MaxCellLines = 15
@@ -309,7 +309,7 @@ func TestNotebooksExecute(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, jupyter, "nbconvert", "--to", "notebook", "--execute",
 				"--ExecutePreprocessor.timeout=600", "--output", executed, p)
-			cmd.Env = append(os.Environ(), "VISREFT_PRESET=demo")
+			cmd.Env = append(os.Environ(), "VISREFT_PRESET=demo", "GOEXPERIMENT=simd")
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("nbconvert --execute %s: %v\n%s", p, err, clip(string(out)))
 			}

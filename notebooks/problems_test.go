@@ -38,7 +38,7 @@ func TestProblemsDetectsFailures(t *testing.T) {
 // printed go's "go: added ..." wall to stderr; a set-up cell must print
 // one line on stdout and nothing on stderr.
 func TestProblemsSetupWall(t *testing.T) {
-	wall := parse(t, `{"cells": [{"cell_type": "code", "source": "!*go get github.com/gomlx/gomlx@v0.26.0", "outputs": [
+	wall := parse(t, `{"cells": [{"cell_type": "code", "source": "!*go get github.com/gomlx/gomlx@v0.28.8", "outputs": [
 	 {"output_type": "stream", "name": "stderr", "text": ["go: downloading golang.org/x/mod v0.27.0\n", "go: added github.com/fatih/color v1.18.0\n", "go: added go.uber.org/zap v1.27.0\n"]}]}]}`)
 	got := problems(wall)
 	if len(got) != 2 || !strings.Contains(got[0], "set-up) printed to stderr") || !strings.Contains(got[1], "0 lines on stdout") {

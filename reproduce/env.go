@@ -60,5 +60,16 @@ func runEnv(opts options) error {
 		}
 	}
 	fmt.Println("  results checked: ok")
+	if k := backend.SIMD(); k != "" {
+		fmt.Printf("SIMD matmul: on (%s; built with GOEXPERIMENT=simd)\n", k)
+	} else {
+		fmt.Printf("SIMD matmul: OFF: the pure-Go backend's CPU path is ~10x slower; %s\n", backend.SIMDFix)
+	}
+	const size, reps = 1024, 5
+	gf, err := backend.MatMulGFLOPS(b, size, reps)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("f32 matmul %d^3 on this backend: %.1f GFLOP/s (median of %d)\n", size, gf, reps)
 	return nil
 }

@@ -54,10 +54,10 @@ mkdir -p "$stage/bin" "$stage/kit"
 
 t0=$SECONDS
 echo "== build (CGO_ENABLED=1 ${BUILD_FLAGS[*]}) from ${src}"
-(cd "$src" && CGO_ENABLED=1 go build "${BUILD_FLAGS[@]}" -o "$stage/bin/reproduce" ./reproduce)
+(cd "$src" && CGO_ENABLED=1 GOEXPERIMENT=simd go build "${BUILD_FLAGS[@]}" -o "$stage/bin/reproduce" ./reproduce)
 for p in "${TEST_PKGS[@]}"; do # one at a time: the build machine has 2 cores
 	name=${p//\//_}.test
-	(cd "$src" && CGO_ENABLED=1 go test -c "${BUILD_FLAGS[@]}" -o "$stage/bin/$name" "./$p")
+	(cd "$src" && CGO_ENABLED=1 GOEXPERIMENT=simd go test -c "${BUILD_FLAGS[@]}" -o "$stage/bin/$name" "./$p")
 	[[ -f $stage/bin/$name ]] || { echo "package.sh: ./$p has no tests" >&2; exit 1; }
 done
 echo "   built in $((SECONDS - t0)) s"

@@ -52,12 +52,12 @@ type Choice struct {
 func Choose() (Choice, error) {
 	if cfg, ok := os.LookupEnv(compute.ConfigEnvVar); ok && cfg != "" {
 		name, rest, _ := strings.Cut(cfg, ":")
-		if isXLA(name) && (rest == "cuda" || rest == "gpu") {
+		if dev, opts, _ := strings.Cut(rest, ","); isXLA(name) && (dev == "cuda" || dev == "gpu") {
 			plugin, searched, err := FindCUDAPlugin()
 			if err != nil {
 				return Choice{}, fmt.Errorf("backend: GOMLX_BACKEND=%q asks for CUDA, but %w%s", cfg, err, searched)
 			}
-			return Choice{Config: "xla:" + plugin, Reason: "GOMLX_BACKEND=" + cfg, GPU: true}, nil
+			return Choice{Config: cudaConfig(plugin, opts), Reason: "GOMLX_BACKEND=" + cfg, GPU: true}, nil
 		}
 		if opts, ok := isCPURequest(cfg); ok {
 			if plugin, _, err := FindCPUPlugin(); err == nil {
@@ -80,7 +80,19 @@ func Choose() (Choice, error) {
 			"~/.local/lib/go-xla, or set GOMLX_BACKEND=xla:/abs/path/plugin.so; "+
 			"or set GOMLX_BACKEND=%s to compute on the CPU", err, searched, CPUConfig)
 	}
-	return Choice{Config: "xla:" + plugin, Reason: "NVIDIA GPU and CUDA plugin found", GPU: true}, nil
+	return Choice{Config: cudaConfig(plugin, ""), Reason: "NVIDIA GPU and CUDA plugin found", GPU: true}, nil
+}
+
+// cudaConfig is the backend configuration for a CUDA plugin file with the
+// caller's options (comma-separated, go-xla's: memory_fraction=, allocator=,
+// ...). XLA then allocates GPU memory as it needs it (preallocate=false)
+// unless the options say otherwise: the machine may be shared, and a
+// process that grabs 75 % of the GPU up front leaves none to its neighbours.
+func cudaConfig(plugin, opts string) string {
+	if !strings.Contains(opts, "preallocate") {
+		opts = strings.TrimPrefix(opts+",preallocate=false", ",")
+	}
+	return "xla:" + plugin + "," + opts
 }
 
 func isXLA(name string) bool {

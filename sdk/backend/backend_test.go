@@ -80,7 +80,7 @@ func TestFindsJAXCUDAPluginAndSetsXLAFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Config != "xla:"+plugin || !c.GPU {
+	if c.Config != "xla:"+plugin+",preallocate=false" || !c.GPU {
 		t.Fatalf("Choose() = %+v, want xla:%s on GPU (newest CUDA major)", c, plugin)
 	}
 	PrepareCUDAEnv(plugin)
@@ -291,7 +291,7 @@ func TestFindsCUDAPluginInUnactivatedOptVenv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Config != "xla:"+plugin || !c.GPU {
+	if c.Config != "xla:"+plugin+",preallocate=false" || !c.GPU {
 		t.Fatalf("Choose() = %+v, want xla:%s on GPU", c, plugin)
 	}
 	PrepareCUDAEnv(plugin)
@@ -306,7 +306,7 @@ func TestFindsGoXLAInstalledCUDAPlugin(t *testing.T) {
 	fakeGPU(t, root, true)
 	plugin := filepath.Join(root, ".local", "lib", "go-xla", "nvidia", "pjrt_c_api_cuda_plugin.so")
 	touch(t, plugin)
-	if c, err := Choose(); err != nil || c.Config != "xla:"+plugin || !c.GPU {
+	if c, err := Choose(); err != nil || c.Config != "xla:"+plugin+",preallocate=false" || !c.GPU {
 		t.Fatalf("Choose() = %+v, %v; want xla:%s on GPU", c, err, plugin)
 	}
 }
@@ -331,5 +331,43 @@ func TestCPUConfigPrintsNothing(t *testing.T) {
 	out, _ := io.ReadAll(r)
 	if len(out) > 0 {
 		t.Errorf("creating %q printed %q", CPUConfig, out)
+	}
+}
+
+// TestSIMDMatchesTheBuild: go test builds with the environment it runs in,
+// so with GOEXPERIMENT set the binary has the SIMD kernels exactly when it
+// names simd (a prebuilt test binary run without it is not checked); and
+// MatMulGFLOPS returns a positive rate for a checked product.
+func TestSIMDMatchesTheBuild(t *testing.T) {
+	if env := os.Getenv("GOEXPERIMENT"); env != "" && strings.Contains(env, "simd") != simdBuilt {
+		t.Errorf("GOEXPERIMENT=%q but the binary was built with SIMD kernels: %v", env, simdBuilt)
+	}
+	t.Logf("SIMD() = %q", SIMD())
+	gf, err := MatMulGFLOPS(testBackend(t), 64, 3)
+	if err != nil || gf <= 0 {
+		t.Errorf("MatMulGFLOPS = %v, %v", gf, err)
+	}
+	if _, err := MatMulGFLOPS(testBackend(t), 0, 3); err == nil {
+		t.Error("MatMulGFLOPS accepted n = 0")
+	}
+}
+
+// TestCUDAConfigAsksNotToPreallocate: a CUDA choice asks go-xla not to
+// grab GPU memory up front, keeps a user's own go-xla options, and leaves a
+// user's preallocate setting alone.
+func TestCUDAConfigAsksNotToPreallocate(t *testing.T) {
+	root := isolate(t)
+	fakeGPU(t, root, true)
+	plugin := filepath.Join(root, ".local", "lib", "go-xla", "nvidia", "pjrt_c_api_cuda_plugin.so")
+	touch(t, plugin)
+	for env, want := range map[string]string{
+		"xla:cuda":                     "xla:" + plugin + ",preallocate=false",
+		"xla:cuda,memory_fraction=0.5": "xla:" + plugin + ",memory_fraction=0.5,preallocate=false",
+		"xla:gpu,preallocate=true":     "xla:" + plugin + ",preallocate=true",
+	} {
+		t.Setenv("GOMLX_BACKEND", env)
+		if c, err := Choose(); err != nil || c.Config != want || !c.GPU {
+			t.Errorf("GOMLX_BACKEND=%s: Choose() = %+v, %v; want %s on GPU", env, c, err, want)
+		}
 	}
 }

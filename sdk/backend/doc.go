@@ -1,5 +1,5 @@
 // Package backend chooses the GoMLX backend visreft computes on and patches
-// the gaps of GoMLX v0.26.0 that our models hit.
+// the gaps of GoMLX v0.28.8 that our models hit.
 //
 // # Choosing a backend
 //
@@ -20,32 +20,37 @@
 //     else under jax_plugins/* or jaxlib/ in a site-packages); the Choice's
 //     Reason names the file;
 //   - any other machine gets the pure-Go backend in the configuration
-//     [CPUConfig], go:parallelism=-1 (the default worker limit of v0.26.0's
-//     parallel op scheduler deadlocks on 2 cores). GOMLX_BACKEND=go:parallelism=-1
-//     chooses it even where a CPU plugin is installed; go:ops_sequential
-//     runs ops one at a time (about half the speed).
+//     [CPUConfig] (the Reason says why: no GPU, no CPU plugin). Its matmul
+//     runs on AVX-512 or AVX2 kernels only in binaries built with
+//     GOEXPERIMENT=simd ([SIMD] tells; a binary built without them says so
+//     once on stderr): about ten times faster. GOMLX_BACKEND=go chooses it
+//     even where a CPU plugin is installed; go:ops_sequential runs ops one
+//     at a time.
 //
-// Nothing is downloaded at run time: go-xla's auto-install is switched off
-// unless VISREFT_ALLOW_DOWNLOAD=1. With it, GOMLX_BACKEND=xla:cpu makes
-// go-xla v0.1.4 install its CPU plugin (v0.83.3) into ~/.local/lib/go-xla,
-// where later runs find it without the variable.
+// Nothing is downloaded at run time: GoMLX v0.28's own default backend is
+// XLA, whose CPU plugin go-xla would fetch from the network; visreft never
+// lets GoMLX choose, and go-xla's auto-install is switched off (from this
+// package's init) unless VISREFT_ALLOW_DOWNLOAD=1. With it,
+// GOMLX_BACKEND=xla:cpu makes go-xla install its CPU plugin into
+// ~/.local/lib/go-xla, where later runs find it without the variable. On
+// CUDA, visreft finds the plugin itself (go-xla does not search Python
+// site-packages), sets XLA_FLAGS' CUDA data dir, and asks for
+// preallocate=false.
 //
 // # Gap fixes (all registered from here, none copied from GoMLX)
 //
 // Importing this package replaces or adds these reverse-mode gradients in
 // graph.VJPRegistration:
 //
-//   - DotGeneral: GoMLX v0.26.0 builds the gradient as a broadcast multiply
-//     followed by ReduceSum, materialising a [batch, m, k, n] tensor. We
-//     register the textbook form, two DotGenerals (a GEMM each) plus a
-//     transpose, which computes the same values. See BenchmarkDotGeneralGradient
-//     for the speed-up and TestDotGeneralGradientMatchesStock for the proof.
-//   - Rsqrt: no gradient in v0.26.0. d/dx x^(-1/2) = -1/2 x^(-3/2).
-//   - Identity: no gradient in v0.26.0 (only StopGradient/custom-gradient
-//     identities were handled). Its gradient is the incoming one.
+//   - DotGeneral: the textbook form, two DotGenerals (a GEMM each) plus a
+//     transpose. GoMLX v0.26.0 built this gradient as a broadcast multiply
+//     and ReduceSum (10-17x slower); v0.28.8's own gradient is GEMM-based
+//     too but fails to build when a product's contracting axes are paired
+//     out of order (lhs [1 2] with rhs [1 0]), so ours stays.
+//     TestDotGeneralGradientMatchesStock proves ours equal to the stock one
+//     on 11 layouts; BenchmarkDotGeneralGradient times both.
+//   - Rsqrt: no gradient in v0.28.8. d/dx x^(-1/2) = -1/2 x^(-3/2).
+//   - Identity: no gradient in v0.28.8. Its gradient is the incoming one.
 //
-// Other known gaps are worked around where they are met, not patched:
-// Pad, Reverse, DynamicSlice and DynamicUpdateSlice are missing on the
-// pure-Go backend (so the gradient of Slice fails there: models gather or
-// reshape instead); Float16 crashes the process (use BFloat16 or Float32).
+// Float16 is not used (GoMLX v0.26.0 crashed on it; use BFloat16 or Float32).
 package backend

@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/visreft/visreft/sdk/eval"
 	"github.com/visreft/visreft/sdk/experiment"
 	"github.com/visreft/visreft/sdk/fsutil"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/paper"
 	"github.com/visreft/visreft/sdk/reft"
+	"github.com/visreft/visreft/sdk/sample"
 )
 
 // peerSpec is what reproduce/peers/bench.py reads: the model's configs, the
@@ -107,7 +107,7 @@ func runPeers(opts options, s *paper.Setup, methods []paper.MethodSpec, rows []p
 	}
 	prompt := s.Data.PromptOptions()
 	for _, x := range s.Data.Train[:min(need, len(s.Data.Train))] {
-		sm, err := eval.Encode(model, x, prompt, x.Render(prompt).Target)
+		sm, err := sample.Encode(model, x, prompt, x.Render(prompt).Target)
 		if err != nil {
 			return nil, err
 		}

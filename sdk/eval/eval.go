@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/models/llava"
+	"github.com/visreft/visreft/sdk/sample"
 )
 
 // Mode is how a model's choice is read.
@@ -130,30 +131,11 @@ func newPrediction(x cvbench.Example) Prediction {
 		Answer: x.AnswerIndex(), Predicted: -1}
 }
 
-// sample is one model input: an example's image with a prompt and target.
-type sample struct {
+// input is one model input: an example's image with a prompt and target.
+type input struct {
 	s   llava.Sample
 	img image.Image // nil when features are cached
 	ex  int         // position of its example in xs
-}
-
-// Encode renders x's prompt for nanoLLaVA with the image placeholder and
-// tokenizes it; a non-empty target (a letter like "(C)" or a choice's text)
-// is appended, closed by the format's end of turn, as the loss target.
-func Encode(m *llava.Model, x cvbench.Example, o cvbench.PromptOptions, target string) (llava.Sample, error) {
-	o.ImageToken = cvbench.ImagePlaceholder
-	r := x.Render(o)
-	if r.EndOfTurn == "" && o.Format == cvbench.PromptPaper {
-		// The paper's template has no end-of-turn marker of its own; pyreft's
-		// data modules close the response with the tokenizer's eos token,
-		// which for nanoLLaVA is <|im_end|> (id 151645), so generation stops
-		// on it as with ChatML.
-		r.EndOfTurn = llava.EndOfTurn
-	}
-	if target != "" {
-		target += r.EndOfTurn
-	}
-	return llava.Encode(m.Tokenizer, r.Prompt, target)
 }
 
 // lengthBucket rounds sequence lengths up so the number of compiled shapes stays small.
@@ -163,7 +145,7 @@ func lengthBucket(n int) int { return (n + 15) / 16 * 16 }
 // first) so every call has the same batch dimension.
 // It returns the layout and the batch's vision input: pixels, or the
 // cached features when opt.Features is set.
-func layout(m *llava.Model, ss []sample, size int, opt Options) (llava.Batch, *tensors.Tensor, error) {
+func layout(m *llava.Model, ss []input, size int, opt Options) (llava.Batch, *tensors.Tensor, error) {
 	for len(ss) < size {
 		ss = append(ss, ss[0])
 	}
@@ -198,7 +180,7 @@ func (o Options) image(x cvbench.Example) (image.Image, error) {
 
 func byLikelihood(e *Evaluator, xs []cvbench.Example, opt Options) ([]Prediction, error) {
 	m := e.m
-	var ss []sample
+	var ss []input
 	var owner, choice []int // which example and choice each sample scores
 	preds := make([]Prediction, len(xs))
 	for i, x := range xs {
@@ -212,11 +194,11 @@ func byLikelihood(e *Evaluator, xs []cvbench.Example, opt Options) ([]Prediction
 			if opt.Prompt.Target == cvbench.TargetText {
 				target = x.Choices[c]
 			}
-			s, err := Encode(m, x, opt.Prompt, target)
+			s, err := sample.Encode(m, x, opt.Prompt, target)
 			if err != nil {
 				return nil, err
 			}
-			ss, owner, choice = append(ss, sample{s, img, i}), append(owner, i), append(choice, c)
+			ss, owner, choice = append(ss, input{s, img, i}), append(owner, i), append(choice, c)
 		}
 		preds[i].LogProbs = make([]float64, len(x.Choices))
 	}
@@ -266,17 +248,17 @@ func byGeneration(e *Evaluator, xs []cvbench.Example, opt Options) ([]Prediction
 	preds := make([]Prediction, len(xs))
 	for start := 0; start < len(xs); start += opt.BatchSize {
 		chunk := xs[start:min(start+opt.BatchSize, len(xs))]
-		var ss []sample
+		var ss []input
 		for j, x := range chunk {
 			img, err := opt.image(x)
 			if err != nil {
 				return nil, err
 			}
-			s, err := Encode(m, x, opt.Prompt, "")
+			s, err := sample.Encode(m, x, opt.Prompt, "")
 			if err != nil {
 				return nil, err
 			}
-			ss = append(ss, sample{s, img, start + j})
+			ss = append(ss, input{s, img, start + j})
 		}
 		bt, vision, err := layout(m, ss, opt.BatchSize, opt)
 		if err != nil {

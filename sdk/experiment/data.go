@@ -6,8 +6,8 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/visreft/visreft/sdk/cvbench"
-	"github.com/visreft/visreft/sdk/eval"
 	"github.com/visreft/visreft/sdk/models/llava"
+	"github.com/visreft/visreft/sdk/sample"
 )
 
 // targetWidth is the data set's most answer tokens in one example,
@@ -46,7 +46,7 @@ type source struct {
 func newSource(m *llava.Model, xs []cvbench.Example, prompt cvbench.PromptOptions, steer llava.Steer, fc *FeatureCache) (*source, error) {
 	s := &source{m: m, steer: steer, nImage: m.Config.Vision.WithDefaults().NumPatches(), features: fc}
 	for _, x := range xs {
-		sm, err := eval.Encode(m, x, prompt, x.Render(prompt).Target)
+		sm, err := sample.Encode(m, x, prompt, x.Render(prompt).Target)
 		if err != nil {
 			return nil, fmt.Errorf("experiment: example %d: %w", x.Idx, err)
 		}

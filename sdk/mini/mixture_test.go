@@ -12,8 +12,8 @@ import (
 
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/demo"
-	"github.com/visreft/visreft/sdk/eval"
 	"github.com/visreft/visreft/sdk/models/llava"
+	"github.com/visreft/visreft/sdk/sample"
 	"github.com/visreft/visreft/sdk/tokenizer"
 )
 
@@ -60,7 +60,7 @@ func TestEncodeIsHowFineTuningEncodes(t *testing.T) {
 	m := &llava.Model{Tokenizer: tok}
 	qa := QA{Q: "How many red circles are there?", A: "3"}
 	for tmpl, f := range map[Template]cvbench.PromptFormat{Paper: cvbench.PromptPaper, ChatML: cvbench.PromptChatML} {
-		want, err := eval.Encode(m, cvbench.Example{Type: cvbench.Type2D, Prompt: qa.Q}, cvbench.PromptOptions{Format: f}, qa.A)
+		want, err := sample.Encode(m, cvbench.Example{Type: cvbench.Type2D, Prompt: qa.Q}, cvbench.PromptOptions{Format: f}, qa.A)
 		if err != nil {
 			t.Fatal(err)
 		}

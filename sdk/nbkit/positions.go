@@ -5,12 +5,12 @@ import (
 	"strings"
 
 	"github.com/visreft/visreft/sdk/cvbench"
-	"github.com/visreft/visreft/sdk/eval"
 	"github.com/visreft/visreft/sdk/experiment"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/notebook"
 	"github.com/visreft/visreft/sdk/paper"
 	"github.com/visreft/visreft/sdk/reft"
+	"github.com/visreft/visreft/sdk/sample"
 )
 
 // Interventions resolves specs on s's model (as a run would) and lists
@@ -54,7 +54,7 @@ func Positions(s *paper.Setup, x cvbench.Example, specs ...reft.Spec) ([]noteboo
 	if err != nil {
 		return nil, err
 	}
-	sm, err := eval.Encode(m, x, s.Data.PromptOptions(), "")
+	sm, err := sample.Encode(m, x, s.Data.PromptOptions(), "")
 	if err != nil {
 		return nil, err
 	}

@@ -10,9 +10,9 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/cvbench"
-	"github.com/visreft/visreft/sdk/eval"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/reft"
+	"github.com/visreft/visreft/sdk/sample"
 )
 
 // InterchangeRow is one subspace size of a distributed interchange
@@ -44,7 +44,7 @@ func (s *Setup) Interchange(layer int, ranks []int, pairs int) ([]InterchangeRow
 	n := m.Config.Vision.WithDefaults().NumPatches()
 	var samples []llava.Sample
 	for _, x := range xs[:2*pairs] {
-		sm, err := eval.Encode(m, x, s.Data.PromptOptions(), "")
+		sm, err := sample.Encode(m, x, s.Data.PromptOptions(), "")
 		if err != nil {
 			return nil, err
 		}

@@ -6,8 +6,8 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/visreft/visreft/sdk/cvbench"
-	"github.com/visreft/visreft/sdk/eval"
 	"github.com/visreft/visreft/sdk/experiment"
+	"github.com/visreft/visreft/sdk/sample"
 )
 
 // TestPresetUsesPaperTemplate: both presets prompt with the paper's
@@ -32,7 +32,7 @@ func TestPresetUsesPaperTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := s.Data.Val[0]
-	sm, err := eval.Encode(m, x, s.Data.PromptOptions(), x.Answer)
+	sm, err := sample.Encode(m, x, s.Data.PromptOptions(), x.Answer)
 	if err != nil {
 		t.Fatal(err)
 	}

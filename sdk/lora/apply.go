@@ -97,7 +97,7 @@ func Count(base []nn.Param, cfg Config) (int64, error) {
 }
 
 // Apply adds an adapter to every targeted Linear of the model whose
-// weights live in ctx: lora_A with PEFT's initialisation (kaiming-uniform
+// weights live in scope: lora_A with PEFT's initialisation (kaiming-uniform
 // with a = sqrt(5), i.e. U(-1/sqrt(in), 1/sqrt(in)), seeded by cfg.Seed),
 // lora_B zero (so the adapted model starts equal to the base model), and
 // the scale and dropout as context parameters of the module's scope, which

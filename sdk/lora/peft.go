@@ -154,7 +154,7 @@ func fromPEFT(p peftConfig) (Config, error) {
 	return c, c.Validate()
 }
 
-// Save writes the adapter held in ctx (params as Apply or Load returned
+// Save writes the adapter held in scope (params as Apply or Load returned
 // them) as a PEFT adapter directory: adapter_model.safetensors with PEFT's
 // tensor names (PEFTName) in the variables' dtype, and adapter_config.json.
 // baseModel is recorded as base_model_name_or_path (e.g. "qnguyen3/nanoLLaVA").
@@ -197,7 +197,7 @@ func Save(dir string, scope *model.Scope, cfg Config, params []nn.Param, baseMod
 }
 
 // Load reads a PEFT LoRA adapter directory (one Save wrote, or PEFT's
-// save_pretrained) onto the model whose weights are in ctx and whose params
+// save_pretrained) onto the model whose weights are in scope and whose params
 // are base: it rebuilds the config, checks that the file holds exactly the
 // adapters the config targets with the right shapes, and creates the
 // variables in the file's dtype. It returns the config and the adapter's params.

@@ -101,7 +101,7 @@ func Save(dir string, m *llava.Model, tokJSON []byte, rep *Report) error {
 	return nil
 }
 
-// weights reads every parameter of c from ctx by its Hugging Face name, as float32 tensors.
+// weights reads every parameter of c from scope by its Hugging Face name, as float32 tensors.
 func weights(scope *model.Scope, c llava.Config) ([]safetensors.Tensor, error) {
 	var ts []safetensors.Tensor
 	for _, p := range llava.Params(c) {
@@ -122,7 +122,7 @@ func weights(scope *model.Scope, c llava.Config) ([]safetensors.Tensor, error) {
 	return ts, nil
 }
 
-// paramValues reads the parameter of Hugging Face name hfName from ctx, flat, as float32.
+// paramValues reads the parameter of Hugging Face name hfName from scope, flat, as float32.
 func paramValues(scope *model.Scope, hfName string) ([]float32, error) {
 	scope, name := nn.ScopeOf(scope, hfName)
 	v := scope.GetVariable(name)

@@ -23,7 +23,7 @@ type BindOptions struct {
 	Frozen bool
 }
 
-// Bind loads every param of a model from a safetensors checkpoint into ctx,
+// Bind loads every param of a model from a safetensors checkpoint into scope,
 // each under the scope its Hugging Face name splits into, in its stored
 // dtype. It first checks the whole checkpoint against params and reports
 // every missing, unexpected and mis-shaped tensor in one error, loading

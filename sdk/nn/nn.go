@@ -2,7 +2,7 @@
 // Hugging Face [out, in] layout, RMSNorm, LayerNorm, rotary embeddings,
 // activations and attention. Each block reads its weights from a GoMLX
 // context scope whose path is the Hugging Face tensor name, so
-// ctx.At("model").At("layers").At("3").At("self_attn").At("q_proj") holds
+// scope.At("model").At("layers").At("3").At("self_attn").At("q_proj") holds
 // "weight" = model.layers.3.self_attn.q_proj.weight, and loading a
 // checkpoint is a name split.
 //
@@ -28,7 +28,7 @@ import (
 // initialised models); loaded weights keep their own dtype.
 const ParamDTypeKey = "visreft_param_dtype"
 
-// Weight returns the variable name in ctx's scope as a node of dtype, creating
+// Weight returns the variable name in scope's scope as a node of dtype, creating
 // it (in the ParamDTypeKey dtype, float32 by default) if it does not exist.
 // An existing variable whose dimensions differ from dims panics with both
 // shapes and the full tensor name.

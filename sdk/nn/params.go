@@ -42,7 +42,7 @@ func Count(params []Param) (total int64, byComponent map[string]int64) {
 }
 
 // ScopeOf splits a Hugging Face tensor name into the context for its scope
-// and the variable name: "model.norm.weight" -> ctx.At("model").At("norm"), "weight".
+// and the variable name: "model.norm.weight" -> scope.At("model").At("norm"), "weight".
 func ScopeOf(scope *model.Scope, hfName string) (*model.Scope, string) {
 	parts := strings.Split(hfName, ".")
 	for _, p := range parts[:len(parts)-1] {

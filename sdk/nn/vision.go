@@ -40,7 +40,7 @@ func Patchify(x *Node, patch int) *Node {
 
 // PatchEmbedding is torch.nn.Conv2d(channels, out, kernel_size=patch,
 // stride=patch) with bias, computed as Patchify followed by a matmul with
-// the weight viewed as [out, channels*patch*patch]. Variables in ctx:
+// the weight viewed as [out, channels*patch*patch]. Variables in scope:
 // "weight" [out, channels, patch, patch] and "bias" [out].
 //
 //	x: [batch, channels, height, width] -> [batch, gridH*gridW, out]

@@ -14,7 +14,7 @@ import (
 	"github.com/visreft/visreft/sdk/nn"
 )
 
-// setVars returns the variables of s in ctx's "reft" scope, in Params order.
+// setVars returns the variables of s in scope's "reft" scope, in Params order.
 func setVars(t testing.TB, scope *model.Scope, s *Set) []*model.Variable {
 	t.Helper()
 	var out []*model.Variable

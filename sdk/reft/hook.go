@@ -47,9 +47,9 @@ type HookOptions struct {
 // rows over h (a scatter and one select). The formula runs on the P
 // gathered rows only; every other position is h itself, bit for bit.
 //
-// ctx is the scope holding the set's variables (for example ctx.At("reft"));
-// Init or Load must have created them. Dropout acts when ctx is training
-// (ctx.SetTraining(g, true)).
+// scope is the scope holding the set's variables (for example scope.At("reft"));
+// Init or Load must have created them. Dropout acts when scope is training
+// (scope.SetTraining(g, true)).
 //
 // For generation build two graphs: the prefill graph with this hook and
 // the prompt's Positions, and the decode-step graph with
@@ -144,7 +144,7 @@ func (s *Set) decodeIntervention(its []Intervention, group string) Intervention 
 	return picked[0]
 }
 
-// WeightsOf reads one intervention's variables from ctx (the set's scope)
+// WeightsOf reads one intervention's variables from scope (the set's scope)
 // as nodes of g, materialising R from its Householder vectors. The compute
 // dtype is the variables' (float32 unless ParamDTypeKey says otherwise).
 func WeightsOf(scope *model.Scope, g *Graph, it Intervention) Weights {
@@ -170,7 +170,7 @@ func WeightsOf(scope *model.Scope, g *Graph, it Intervention) Weights {
 }
 
 // Rotation is R: [r, d] of an orthogonal intervention (LoReFT, ConsReFT,
-// LoBiReFT, DiReFT), read from ctx (the set's scope) as a node of g.
+// LoBiReFT, DiReFT), read from scope (the set's scope) as a node of g.
 func Rotation(scope *model.Scope, g *Graph, it Intervention) *Node {
 	if !it.Type.Orthogonal() {
 		panic(fmt.Sprintf("reft: %s%s is %s, which has no orthonormal R", FilePrefix, it.Scope(), it.Type))

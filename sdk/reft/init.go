@@ -37,7 +37,7 @@ type InitOptions struct {
 	Backend compute.Backend
 }
 
-// Init creates (or overwrites) every variable of s in ctx, the set's scope,
+// Init creates (or overwrites) every variable of s in scope, the set's scope,
 // as pyreft initialises them: R a random orthonormal frame (QR of a Gaussian
 // matrix, as torch.nn.init.orthogonal_), W and b as torch.nn.Linear
 // (uniform ±1/√d), ConsReFT/LoBiReFT's b as torch.rand (uniform [0, 1)).

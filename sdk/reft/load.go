@@ -11,7 +11,7 @@ import (
 	"github.com/visreft/visreft/sdk/safetensors"
 )
 
-// Load reads a set saved by Save into ctx (the set's scope) for the model
+// Load reads a set saved by Save into scope (the set's scope) for the model
 // described by base. Every component the set edits must have the hidden
 // size it was trained with and enough layers; a different model id is
 // allowed (a fine-tuned variant of the base). Values load bit for bit. The

@@ -54,7 +54,7 @@ const parametrisation = "householder: rotate_layer.householder [d, r] holds v_0.
 	"R = (H(v_0)...H(v_{r-1}) I[:, :r])^T with H(v) = I - 2vv^T/|v|^2, computed in float32; " +
 	"rotate_layer [d, r] is the resulting R^T (pyreft's rotate_layer.weight layout)"
 
-// Save writes s's variables from ctx (its scope) to dir/reft.safetensors,
+// Save writes s's variables from scope (its scope) to dir/reft.safetensors,
 // with each orthogonal intervention's R computed on b and stored as
 // "reft.<scope>.rotate_layer" [d, r], and dir/reft_config.json. Both files
 // are written atomically (temp file, fsync, rename), weights first.

@@ -12,7 +12,7 @@ import (
 )
 
 // editOf reads an intervention's linear edit M = Rᵀ(W − R) [d][d] and
-// bias edit c = Rᵀb [d] from ctx ("reft" scope).
+// bias edit c = Rᵀb [d] from scope ("reft" scope).
 func editOf(t *testing.T, scope *model.Scope, s *Set, it Intervention) ([][]float64, []float64) {
 	t.Helper()
 	rs, err := Rotations(testutil.Backend(t), scope.At("reft"), s)

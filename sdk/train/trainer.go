@@ -14,7 +14,7 @@ import (
 )
 
 // LossFn builds the scalar training loss of one batch (the inputs a
-// Source's Batch returned, in order) over the model held in ctx, whose
+// Source's Batch returned, in order) over the model held in scope, whose
 // scope paths are Hugging Face names. It must be a float scalar.
 type LossFn func(scope *model.Scope, batch []*Node) *Node
 
@@ -74,7 +74,7 @@ type Trainer struct {
 }
 
 // New prepares a run of loss over data with strategy on the model held in
-// ctx. It marks every variable of ctx trainable or frozen by strategy,
+// scope. It marks every variable of scope trainable or frozen by strategy,
 // turns trained bf16 variables into float32 masters (Config.MasterFloat32)
 // and seeds the context RNG with Config.Seed. Nothing is compiled yet.
 func New(b compute.Backend, scope *model.Scope, loss LossFn, strategy Strategy, data Source, cfg Config) (*Trainer, error) {

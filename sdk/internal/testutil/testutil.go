@@ -46,7 +46,7 @@ func Backend(tb testing.TB) compute.Backend {
 }
 
 // Float32Var returns the float32 values of the variable with Hugging Face
-// name hfName in ctx (see nn.ScopeOf), failing the test if there is none.
+// name hfName in scope (see nn.ScopeOf), failing the test if there is none.
 func Float32Var(tb testing.TB, scope *model.Scope, hfName string) []float32 {
 	tb.Helper()
 	scope, name := nn.ScopeOf(scope, hfName)

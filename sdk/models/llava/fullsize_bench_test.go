@@ -19,7 +19,9 @@ import (
 // BenchmarkFullSizeForward times one forward of full-size nanoLLaVA (random
 // weights, float32, one 384x384 image and 20 text tokens: 749 tokens, logits
 // over the whole vocabulary at every position) on the CPU backend, and
-// reports the process's peak resident memory. The engine-move issue's
+// reports the process's peak resident memory. With -benchtime 1x the one
+// timed call includes building and compiling the graph (the pure-Go backend
+// compiles in a fraction of a second). The engine-move issue's
 // before/after figure:
 //
 //	GOEXPERIMENT=simd go test ./sdk/models/llava -run - -bench FullSizeForward -benchtime 1x
@@ -36,7 +38,7 @@ func BenchmarkFullSizeForward(b *testing.B) {
 	}
 	b.Logf("random full-size weights in %v", time.Since(t0).Round(time.Second))
 	ids := []int{1, 2, ImageToken}
-	for j := range 17 {
+	for j := range 18 {
 		ids = append(ids, 100+j)
 	}
 	bt, err := Layout([]Sample{{IDs: ids}}, c.Vision.WithDefaults().NumPatches(), 0)

@@ -95,7 +95,7 @@ func TestGenerateStopsAtStopID(t *testing.T) {
 	}
 }
 
-// writeCheckpoint saves ctx's params of c as a nanoLLaVA-format folder.
+// writeCheckpoint saves scope's params of c as a nanoLLaVA-format folder.
 func writeCheckpoint(t *testing.T, scope *model.Scope, c Config, dir string) {
 	t.Helper()
 	var ts []safetensors.Tensor

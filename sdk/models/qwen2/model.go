@@ -72,7 +72,7 @@ func LMHead(scope *model.Scope, c Config, h *Node) *Node {
 }
 
 // Block is Qwen2DecoderLayer: pre-norm attention and pre-norm SwiGLU MLP,
-// each added to the residual stream. ctx is the layer's scope
+// each added to the residual stream. scope is the layer's scope
 // (model.layers.N); cos, sin come from nn.RoPECosSin; lc is nil without a
 // cache. Exported for per-block recompute (sdk/train's staged trainer).
 func Block(scope *model.Scope, c Config, x, cos, sin, mask *Node, lc *LayerCache) *Node {

@@ -53,7 +53,7 @@ func Forward(scope *model.Scope, c Config, pixels *Node, hook Hook) Output {
 
 // Embeddings is SiglipVisionEmbeddings: the stride-patch convolution
 // (nn.PatchEmbedding) plus the learned position embedding of each patch.
-// Like Forward, it finds its weights under c.Prefix in ctx.
+// Like Forward, it finds its weights under c.Prefix in scope.
 //
 //	pixels: [batch, num_channels, image_size, image_size] -> [batch, patches, hidden]
 func Embeddings(scope *model.Scope, c Config, pixels *Node) *Node {

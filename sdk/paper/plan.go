@@ -1,7 +1,12 @@
 package paper
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+
 	"github.com/visreft/visreft/sdk/backend"
+	"github.com/visreft/visreft/sdk/demo"
 	"github.com/visreft/visreft/sdk/experiment"
 	"github.com/visreft/visreft/sdk/models/llava"
 )
@@ -16,12 +21,12 @@ type MethodPlan struct {
 // PlanMethods says, without building a model or reading data, what the
 // methods experiment computes on preset: compute dtype (and why),
 // recompute, trainable set, template, positions and evaluation protocol.
-// It uses the preset's model config (nanoLLaVA's for "paper") and the
+// It uses the config of the model the preset runs (PlanConfig) and the
 // backend this machine would choose.
 func PlanMethods(preset string) ([]MethodPlan, error) {
-	c := llava.Demo()
-	if preset == "paper" {
-		c = llava.NanoLLaVA()
+	c, err := PlanConfig(preset)
+	if err != nil {
+		return nil, err
 	}
 	choice, err := backend.Choose()
 	if err != nil {
@@ -42,4 +47,35 @@ func PlanMethods(preset string) ([]MethodPlan, error) {
 			Setting: ms.Method.Describe(c, prompt, dt, s.EvalModes)})
 	}
 	return out, nil
+}
+
+// PlanConfig is the config of the model preset runs, read without its
+// weights: visreft-mini's config.json for "demo" (demo.MiniPath, so
+// VISREFT_DEMO_MODEL counts), llava.Demo for "random", and for "paper"
+// the config.json of a local VISREFT_MODEL folder, else nanoLLaVA's.
+func PlanConfig(preset string) (llava.Config, error) {
+	dir := ""
+	switch preset {
+	case "demo":
+		dir = demo.MiniPath()
+	case "random":
+		return llava.Demo(), nil
+	case "paper":
+		if m := os.Getenv("VISREFT_MODEL"); m != "" && m != "random" {
+			if fi, err := os.Stat(m); err == nil && fi.IsDir() {
+				dir = m
+			}
+		}
+		if dir == "" {
+			return llava.NanoLLaVA(), nil
+		}
+	default:
+		return llava.Config{}, fmt.Errorf("paper: unknown preset %q", preset)
+	}
+	path := filepath.Join(dir, "config.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return llava.Config{}, fmt.Errorf("paper: the %s preset's model: %w", preset, err)
+	}
+	return llava.ParseConfig(raw, path)
 }

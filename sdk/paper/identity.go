@@ -2,11 +2,9 @@ package paper
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -25,7 +23,7 @@ import (
 type RunIdentity struct {
 	Preset    string `json:"preset"`
 	Model     string `json:"base_model"`      // hub repo@revision, a folder, or random-<config>-seed<N>
-	ModelHash string `json:"base_model_hash"` // sha256 of config.json and the weights files' names, sizes and headers (random: of the config and seed)
+	ModelHash string `json:"base_model_hash"` // sha256 of config.json and the weights files' names, sizes and contents' sha256 (random: of the config and seed)
 	Data      string `json:"data"`            // what the data is (cvbench, synthetic ...)
 	DataHash  string `json:"data_hash"`       // sha256 of the split's example ids, prompts and answers, train then validation
 }
@@ -92,8 +90,10 @@ func folderName(dir string) string {
 }
 
 // fingerprint hashes config.json and each safetensors file's name, size
-// and header (tensor names, dtypes, shapes and offsets), not the gigabytes
-// of weights: a changed checkpoint changes its header or size.
+// and content (weightsHash: the hub's blob name, or a hash computed once and
+// remembered), so two checkpoints with one config and one header but
+// different weights (visreft-mini and visreft-mini-stage1; a model
+// re-trained into the same folder) have different identities.
 func fingerprint(dir string) (string, error) {
 	h := sha256.New()
 	cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
@@ -104,33 +104,17 @@ func fingerprint(dir string) (string, error) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.safetensors"))
 	sort.Strings(files)
 	for _, f := range files {
-		if err := hashHeader(h, f); err != nil {
+		fi, err := os.Stat(f)
+		if err != nil {
 			return "", fmt.Errorf("paper: model identity: %w", err)
 		}
+		w, err := weightsHash(f)
+		if err != nil {
+			return "", fmt.Errorf("paper: model identity: %w", err)
+		}
+		fmt.Fprintf(h, "%s %d %s\n", filepath.Base(f), fi.Size(), w)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func hashHeader(h io.Writer, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	var n uint64
-	if err := binary.Read(f, binary.LittleEndian, &n); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if n > 100<<20 || int64(n)+8 > fi.Size() {
-		return fmt.Errorf("%s: safetensors header of %d bytes does not fit the file", path, n)
-	}
-	fmt.Fprintf(h, "%s %d\n", filepath.Base(path), fi.Size())
-	_, err = io.CopyN(h, f, int64(n))
-	return err
 }
 
 // dataHash hashes the split: each example's id, prompt and answer, the

@@ -40,6 +40,7 @@ type source struct {
 	features *FeatureCache // nil: pixels go through the vision tower every step
 	prefix   *PrefixCache  // non-nil: input 0 is the cached block output instead
 	targets  int           // targetWidth of the samples
+	digests  [][32]byte    // imageDigest of each example's image, when asked (imageKeys)
 }
 
 // newSource encodes every example once (prompt and target tokens).
@@ -54,7 +55,28 @@ func newSource(m *llava.Model, xs []cvbench.Example, prompt cvbench.PromptOption
 		s.images = append(s.images, x.Image)
 	}
 	s.targets = targetWidth(s.samples)
+	if fc != nil {
+		keys, err := s.imageKeys()
+		if err != nil {
+			return nil, err
+		}
+		if err := fc.checkKeys(keys); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// imageKeys digests the examples' images, once per source.
+func (s *source) imageKeys() ([][32]byte, error) {
+	if s.digests == nil {
+		keys, err := imageDigests(s.images)
+		if err != nil {
+			return nil, err
+		}
+		s.digests = keys
+	}
+	return s.digests, nil
 }
 
 func (s *source) Len() int { return len(s.samples) }

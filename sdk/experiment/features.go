@@ -21,6 +21,7 @@ import (
 // images x patches x hidden x 4 bytes (nanoLLaVA: 2.9 MiB an image).
 type FeatureCache struct {
 	feats  [][]float32 // [image][patches*hidden]
+	keys   [][32]byte  // [image]: imageDigest of what the features were computed from
 	n, dim int
 	// DType is the dtype the tower and projector computed in (the run's
 	// compute dtype); the values are kept as float32, which holds bf16
@@ -82,6 +83,7 @@ func NewFeatureCacheWith(b compute.Backend, m *llava.Model, images []func() (ima
 				return nil, err
 			}
 			imgs = append(imgs, img)
+			fc.keys = append(fc.keys, imageDigest(img))
 		}
 		for len(imgs) < batch { // one shape for every call
 			imgs = append(imgs, imgs[0])
@@ -115,3 +117,35 @@ func (fc *FeatureCache) Batch(idx []int) (*tensors.Tensor, error) {
 
 // Len is how many images are cached.
 func (fc *FeatureCache) Len() int { return len(fc.feats) }
+
+// Check refuses to serve these features for images that are not the ones
+// they were computed from: images[i] must show what cached image i showed
+// (same pixels, whatever the encoding), for every i, and there may be no
+// more images than cached ones. A cache of the real images is thus refused
+// for blanked, regenerated or reordered ones (the negative controls).
+func (fc *FeatureCache) Check(images []func() (image.Image, error)) error {
+	keys, err := imageDigests(images)
+	if err != nil {
+		return err
+	}
+	return fc.checkKeys(keys)
+}
+
+func (fc *FeatureCache) checkKeys(keys [][32]byte) error {
+	if len(keys) > len(fc.keys) {
+		return fmt.Errorf("experiment: %d images for a feature cache of %d", len(keys), len(fc.keys))
+	}
+	bad, first := 0, -1
+	for i, k := range keys {
+		if k != fc.keys[i] {
+			bad++
+			if first < 0 {
+				first = i
+			}
+		}
+	}
+	if bad > 0 {
+		return fmt.Errorf("experiment: the cached image features were computed from other images: %d of %d differ (first: image %d); build the cache from these images", bad, len(keys), first)
+	}
+	return nil
+}

@@ -66,7 +66,11 @@ func NewPrefixCache(b compute.Backend, m *llava.Model, xs []cvbench.Example, lay
 	if err != nil {
 		return nil, err
 	}
-	pc := &PrefixCache{Layer: -1, DType: o.DType, hidden: m.Config.HiddenSize, key: src.key()}
+	key, err := src.key()
+	if err != nil {
+		return nil, err
+	}
+	pc := &PrefixCache{Layer: -1, DType: o.DType, hidden: m.Config.HiddenSize, key: key}
 	var tokens int64
 	for i := range src.Len() {
 		pc.lengths = append(pc.lengths, src.Length(i))
@@ -201,18 +205,27 @@ func (pc *PrefixCache) batch(idx []int, rows, seqLen int) (*tensors.Tensor, erro
 
 // matches reports whether src encodes the examples the cache was made from.
 func (pc *PrefixCache) matches(src *source) error {
-	if k := src.key(); k != pc.key || src.Len() != len(pc.states) {
-		return fmt.Errorf("experiment: the prefix cache was made from other examples or another prompt (%d cached, %d given)", len(pc.states), src.Len())
+	k, err := src.key()
+	if err != nil {
+		return err
+	}
+	if k != pc.key || src.Len() != len(pc.states) {
+		return fmt.Errorf("experiment: the prefix cache was made from other examples, images or another prompt (%d cached, %d given)", len(pc.states), src.Len())
 	}
 	return nil
 }
 
-// key hashes what the source feeds the model: every example's ids,
-// prompt length and targets, in order.
-func (s *source) key() [32]byte {
+// key hashes what the source feeds the model: every example's image (its
+// digest), ids, prompt length and targets, in order.
+func (s *source) key() ([32]byte, error) {
+	imgs, err := s.imageKeys()
+	if err != nil {
+		return [32]byte{}, err
+	}
 	h := sha256.New()
 	var buf [4]byte
-	for _, sm := range s.samples {
+	for i, sm := range s.samples {
+		h.Write(imgs[i][:])
 		binary.LittleEndian.PutUint32(buf[:], uint32(len(sm.IDs)))
 		h.Write(buf[:])
 		binary.LittleEndian.PutUint32(buf[:], uint32(sm.PromptLen))
@@ -227,7 +240,7 @@ func (s *source) key() [32]byte {
 	}
 	var out [32]byte
 	copy(out[:], h.Sum(nil))
-	return out
+	return out, nil
 }
 
 // LowestDecoderLayer is the lowest decoder layer m's interventions edit,

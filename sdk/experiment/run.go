@@ -167,6 +167,11 @@ func Run(cctx gocontext.Context, b compute.Backend, newModel func() (*llava.Mode
 			return nil, fmt.Errorf("experiment: the image features were computed in %s, the run computes in %s", fc.DType, opt.ComputeDType)
 		}
 	}
+	if opt.ValFeatures != nil { // the training features are checked by newSource
+		if err := opt.ValFeatures.Check(Images(d.Val)); err != nil {
+			return nil, fmt.Errorf("experiment: validation features: %w", err)
+		}
+	}
 	src, err := newSource(model, d.Train, d.Prompt, steer, opt.Features)
 	if err != nil {
 		return nil, err

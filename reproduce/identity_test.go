@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/visreft/visreft/sdk/paper"
 )
 
 // TestResultsOfAnotherIdentityDoNotExist: results live under
@@ -51,5 +53,60 @@ func TestResultsOfAnotherIdentityDoNotExist(t *testing.T) {
 	}
 	if s.CheckpointRoot != filepath.Join(k.results, "checkpoints") {
 		t.Errorf("checkpoints in %s, not under the identity's folder %s", s.CheckpointRoot, k.results)
+	}
+}
+
+// TestResultsAreKeyedBySetting: results, figures, runs and checkpoints are
+// filed by the setting too (template, answer form, compute dtype,
+// evaluation protocol): after a letter run, the text-answer setting does not
+// find its results as existing, and -force on the text setting leaves the
+// letter runs alone; the default setting keeps its folders.
+func TestResultsAreKeyedBySetting(t *testing.T) {
+	t.Setenv("VISREFT_CACHE", t.TempDir())
+	t.Setenv("GOMLX_BACKEND", "go:ops_sequential")
+	dir := t.TempDir()
+	opts := options{preset: "demo", results: filepath.Join(dir, "results"), plots: filepath.Join(dir, "plots")}
+	letter, err := setupFor(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := letter.SettingDir(); d != "" {
+		t.Errorf("the default setting is filed under %q, not where its results always were", d)
+	}
+	lk := keyed(opts, letter)
+	if err := os.MkdirAll(lk.results, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(lk.results, "methods.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(letter.RunsDir, "reft-0123.json")
+	if err := os.MkdirAll(letter.RunsDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(run, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Setenv("VISREFT_TARGET", "text")
+	text, err := setupFor(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := keyed(opts, text)
+	if tk.results == lk.results || tk.plots == lk.plots || text.RunsDir == letter.RunsDir || text.CheckpointRoot == letter.CheckpointRoot {
+		t.Errorf("text answers share folders with letter answers: results %s, plots %s, runs %s", tk.results, tk.plots, text.RunsDir)
+	}
+	if done("methods", tk) {
+		t.Error("the letter run's methods.json counts as the text setting's")
+	}
+	forced := opts
+	forced.force = true
+	setups = map[string]*paper.Setup{} // a new process
+	if _, err := setupFor(forced); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(run); err != nil {
+		t.Errorf("-force on the text setting deleted the letter setting's run: %v", err)
 	}
 }

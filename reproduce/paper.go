@@ -23,7 +23,10 @@ import (
 var setups = map[string]*paper.Setup{}
 
 func setupFor(opts options) (*paper.Setup, error) {
-	key := fmt.Sprintf("%s|%s|%s|%v", opts.preset, opts.results, opts.shard, opts.noTrain)
+	// The setting's variables are in the key: a process (a test) that
+	// changes them gets the setup they make.
+	key := fmt.Sprintf("%s|%s|%s|%v|%s|%s|%s", opts.preset, opts.results, opts.shard, opts.noTrain,
+		os.Getenv("VISREFT_TEMPLATE"), os.Getenv("VISREFT_TARGET"), os.Getenv("VISREFT_COMPUTE_DTYPE"))
 	if s, ok := setups[key]; ok {
 		return s, nil
 	}
@@ -39,10 +42,13 @@ func setupFor(opts options) (*paper.Setup, error) {
 		return nil, err
 	}
 	s.Shard, s.NoTrain = shard, opts.noTrain
-	s.RunsDir = filepath.Join(opts.results, s.ID.Dir(), "runs")
-	// Interrupted runs resume from the identity's checkpoints folder
-	// (results/<preset>/<model>/<data>/checkpoints); -force starts afresh.
-	s.CheckpointRoot = filepath.Join(opts.results, s.ID.Dir(), "checkpoints")
+	// Runs and checkpoints live under the identity and the setting
+	// (results/<preset>/<model>/<data>[/<setting>]/runs, .../checkpoints):
+	// interrupted runs resume from there, and -force starts this setting
+	// afresh, leaving other settings' runs alone.
+	base := filepath.Join(opts.results, s.ID.Dir(), s.SettingDir())
+	s.RunsDir = filepath.Join(base, "runs")
+	s.CheckpointRoot = filepath.Join(base, "checkpoints")
 	if opts.force {
 		for _, dir := range []string{s.CheckpointRoot, s.RunsDir} {
 			if err := os.RemoveAll(dir); err != nil {
@@ -77,10 +83,10 @@ func begin(name string, opts options) (*paper.Setup, *record, options, bool, err
 	return s, rec, opts, true, nil
 }
 
-// keyed narrows opts' folders to s's identity.
+// keyed narrows opts' folders to s's identity and setting.
 func keyed(opts options, s *paper.Setup) options {
-	opts.results = filepath.Join(opts.results, s.ID.Dir())
-	opts.plots = filepath.Join(opts.plots, s.Preset)
+	opts.results = filepath.Join(opts.results, s.ID.Dir(), s.SettingDir())
+	opts.plots = filepath.Join(opts.plots, s.Preset, s.SettingDir())
 	return opts
 }
 

@@ -174,6 +174,9 @@ func TestMiniReFTLearnsTheAnswerFormat(t *testing.T) {
 	first, last := tuned.Losses[0], tuned.Losses[n-1]
 	t.Logf("base: %.0f %% of answers lettered, accuracy %.1f %% (e.g. %q); LoReFT (%d steps, loss %.3f -> %.3f): %.0f %% lettered, accuracy %.1f %% (chance %.1f %%)",
 		lettered(before), before.Summary()["accuracy"], before.Predictions[0].Generated, n, first, last, lettered(tuned.ValResult), tuned.ValAccuracy, tuned.ChanceAccuracy)
+	if got := lettered(before); got > 10 {
+		t.Errorf("before LoReFT %.0f %% of the base model's answers are lettered, want <= 10 %%: the format was not learnt by training", got)
+	}
 	if got := lettered(tuned.ValResult); got < 90 {
 		t.Errorf("after LoReFT %.0f %% of the answers are lettered, want >= 90 %%", got)
 	}

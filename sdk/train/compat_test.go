@@ -69,14 +69,14 @@ func sameTensors(t *testing.T, want, got string, derived ...string) {
 			fa, _ := a.ReadFloat32(n)
 			fb, _ := b.ReadFloat32(n)
 			if d := testutil.MaxAbsDiff(fa, fb); d > 1e-6 {
-				t.Errorf("%s: recomputed from the loaded parameters, it differs from the pre-port file's by %.3g (> 1e-6)", n, d)
+				t.Errorf("%s: recomputed from the loaded parameters, it differs from %s's by %.3g (> 1e-6)", n, want, d)
 			} else {
-				t.Logf("%s: recomputed, max |diff| %.3g from the pre-port file's", n, d)
+				t.Logf("%s: recomputed, max |diff| %.3g from %s's", n, d, want)
 			}
 			continue
 		}
 		if err1 != nil || err2 != nil || ia.DType != ib.DType || !reflect.DeepEqual(ia.Shape, ib.Shape) || string(ra) != string(rb) {
-			t.Errorf("%s: %s %v differs from the pre-port file's %s %v (%v %v)", n, ib.DType, ib.Shape, ia.DType, ia.Shape, err1, err2)
+			t.Errorf("%s: %s %v in %s differs from %s %v in %s (%v %v)", n, ib.DType, ib.Shape, got, ia.DType, ia.Shape, want, err1, err2)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package paper
 
 import (
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/experiment"
 	"github.com/visreft/visreft/sdk/models/llava"
@@ -17,9 +18,10 @@ import (
 // Full fine-tuning, which turns the base's weights into trained masters,
 // keeps loading its own copy (NewModel).
 type sharedBase struct {
-	model *llava.Model             // the one handed out last
-	own   map[*model.Variable]bool // its base variables
-	Loads int                      // times the base was loaded
+	model   *llava.Model             // the one handed out last
+	own     map[*model.Variable]bool // its base variables
+	tensors map[*tensors.Tensor]bool // the base's weight tensors, shared by every context handed out
+	Loads   int                      // times the base was loaded
 }
 
 // Shared returns the shared base model, clean: loaded on first use, on a
@@ -31,9 +33,12 @@ func (s *Setup) Shared() (*llava.Model, error) {
 		if err != nil {
 			return nil, err
 		}
-		sb.model, sb.own, sb.Loads = m, map[*model.Variable]bool{}, sb.Loads+1
+		sb.model, sb.own, sb.tensors, sb.Loads = m, map[*model.Variable]bool{}, map[*tensors.Tensor]bool{}, sb.Loads+1
 		for v := range m.Ctx.IterVariables() {
 			sb.own[v] = true
+			if val, err := v.Value(); err == nil {
+				sb.tensors[val] = true
+			}
 		}
 		return m, nil
 	}
@@ -41,8 +46,11 @@ func (s *Setup) Shared() (*llava.Model, error) {
 }
 
 // rebase moves the base's weight tensors to a new context (the same
-// tensors, not copies) with the old one's parameters, and frees what runs
-// added to the old one.
+// tensors, not copies) with the old one's parameters. What runs added to
+// the old context stays as it is: a Result still holding that model (one
+// Setup.Run returned) keeps its interventions and adapters, and a model no
+// one holds goes with its context (releaseRun frees a finished run's
+// additions at once).
 func (sb *sharedBase) rebase() (*llava.Model, error) {
 	old := sb.model
 	nc := model.NewStore().RootScope()
@@ -52,7 +60,6 @@ func (sb *sharedBase) rebase() (*llava.Model, error) {
 	own := map[*model.Variable]bool{}
 	for v := range old.Ctx.IterVariables() {
 		if !sb.own[v] {
-			v.Finalize()
 			continue
 		}
 		val, err := v.Value()
@@ -92,15 +99,34 @@ func (s *Setup) newModelFor(m experiment.Method) func() (*llava.Model, error) {
 }
 
 // releaseRun frees what a finished run holds: its own model's variables,
-// or, on the shared base, only the variables the run added.
+// or, on a context of the shared base (the current one or an older one a
+// later Shared replaced), only the variables the run added, never the
+// base's weight tensors, which the live context shares.
 func (s *Setup) releaseRun(r *experiment.Result) {
 	if r == nil || r.Model == nil {
 		return
 	}
-	if r.Model == s.shared.model {
+	switch {
+	case r.Model == s.shared.model:
 		s.shared.freeExtra()
-	} else {
+	case s.shared.holds(r.Model):
+		for v := range r.Model.Ctx.IterVariables() {
+			if val, err := v.Value(); err == nil && !s.shared.tensors[val] {
+				v.Finalize()
+			}
+		}
+	default:
 		experiment.ReleaseModel(r.Model)
 	}
 	r.Model, r.Steer = nil, nil
+}
+
+// holds reports whether m is a context over the shared base's tensors.
+func (sb *sharedBase) holds(m *llava.Model) bool {
+	for v := range m.Ctx.IterVariables() {
+		if val, err := v.Value(); err == nil && sb.tensors[val] {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package paper
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/visreft/visreft/sdk/experiment"
@@ -57,4 +58,50 @@ func TestRunsShareOneBase(t *testing.T) {
 		}
 	}
 	t.Logf("%d loads with a shared base, %d with one per run", sharedLoads, ownLoads)
+}
+
+// TestStaleSharedModelsStayValid: a run's model on the shared base stays
+// whole after a later Shared call (another run, a cache, an evaluation
+// takes the base), and releasing that stale result frees only what the run
+// added, never the weights the live context shares: a second identical run
+// afterwards gives the same losses.
+func TestStaleSharedModelsStayValid(t *testing.T) {
+	s := tinySetup(t, "", Shard{})
+	m := experiment.PaperReFT(4, "all")
+	r1, err := s.Run(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := r1.Model
+	n := 0
+	for range stale.Ctx.IterVariables() {
+		n++
+	}
+	live, err := s.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live == stale {
+		t.Fatal("Shared handed out the run's model again")
+	}
+	valid := func(what string, mm *llava.Model) {
+		t.Helper()
+		for v := range mm.Ctx.IterVariables() {
+			if _, err := v.Value(); err != nil {
+				t.Errorf("%s: %s: %v", what, v.Path(), err)
+				return
+			}
+		}
+	}
+	valid("the run's model after a later Shared", stale)
+	s.releaseRun(r1)
+	valid("the live base after releasing the stale run", live)
+	r2, err := s.Run(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r1.Losses, r2.Losses) {
+		t.Errorf("a second run on the shared base after the stale release: losses %v, the first run's %v", r2.Losses, r1.Losses)
+	}
+	t.Logf("the run's model had %d variables; losses %v", n, r2.Losses)
 }

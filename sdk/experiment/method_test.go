@@ -43,7 +43,7 @@ func TestScoreOfLogLik(t *testing.T) {
 		{Answer: 1, LogProbs: []float64{-5, -5, -5, -5}},               // four-way tie: 1/4
 	}}
 	want := (math.Log(0.75) + math.Log(0.25)) / 2
-	if got := scoreOf(r, ScoreLogLik); math.Abs(got-want) > 1e-12 {
+	if got := ScoreOf(r, ScoreLogLik); math.Abs(got-want) > 1e-12 {
 		t.Errorf("loglik score %.6f, want %.6f", got, want)
 	}
 }

@@ -300,7 +300,7 @@ func (sel *Selection) score(cctx gocontext.Context, b compute.Backend, newModel 
 		ReleaseModel(r.Model)
 		sel.TrainExamples += int64(len(d.Train)) * int64(m.Train.Epochs)
 		sel.EvalExamples += int64(len(d.Val))
-		out = append(out, Scored{Candidate: c, Score: scoreOf(r.ValResult, o.Score), Examples: len(d.Train), Round: round})
+		out = append(out, Scored{Candidate: c, Score: ScoreOf(r.ValResult, o.Score), Examples: len(d.Train), Round: round})
 	}
 	sortScored(out)
 	return out, nil
@@ -338,13 +338,13 @@ func (sel *Selection) evaluate(b compute.Backend, model *llava.Model, steer llav
 		return 0, fmt.Errorf("select %s: %w", c, err)
 	}
 	sel.EvalExamples += int64(len(d.Val))
-	return scoreOf(res, o.Score), nil
+	return ScoreOf(res, o.Score), nil
 }
 
-// scoreOf is an evaluation's score: its accuracy (percent), or for
+// ScoreOf is an evaluation's score: its accuracy (percent), or for
 // ScoreLogLik the mean log-probability of the right choice normalised over
 // the choices (nats; 0 is certainty, -ln 2 a coin on two choices).
-func scoreOf(r *eval.Result, kind string) float64 {
+func ScoreOf(r *eval.Result, kind string) float64 {
 	if kind != ScoreLogLik {
 		return r.Summary()["accuracy"]
 	}

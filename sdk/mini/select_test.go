@@ -75,28 +75,10 @@ func TestSelectStrategiesOnMini(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := meanNormLogLik(direct.ValResults["likelihood"])
+	want := ScoreOf(direct.ValResults["likelihood"], ScoreLogLik)
 	for _, s := range one.Ranked {
 		if s.Candidate == cands[2] && math.Abs(s.Score-want) > 1e-5 {
 			t.Errorf("one-shot's log-likelihood score of the trained configuration itself %.6f, the run's own %.6f", s.Score, want)
 		}
 	}
-}
-
-// meanNormLogLik is the mean over questions of the right choice's
-// log-probability normalised over the choices (ScoreLogLik's definition).
-func meanNormLogLik(r *eval.Result) float64 {
-	sum := 0.0
-	for _, p := range r.Predictions {
-		m := math.Inf(-1)
-		for _, lp := range p.LogProbs {
-			m = math.Max(m, lp)
-		}
-		z := 0.0
-		for _, lp := range p.LogProbs {
-			z += math.Exp(lp - m)
-		}
-		sum += p.LogProbs[p.Answer] - m - math.Log(z)
-	}
-	return sum / float64(len(r.Predictions))
 }

@@ -16,14 +16,17 @@ import (
 )
 
 // CPUConfig is the pure-Go backend configuration used when no GPU is
-// present and GOMLX_BACKEND is unset. v0.26.0's default op scheduler runs
-// independent ops in parallel on a worker pool of GOMAXPROCS workers, and
-// deadlocked on 2 cores in 6 of 6 runs (an op waiting for workers that
-// wait for it). parallelism=-1 lifts the pool's limit, so no op waits for a
-// worker: it keeps the parallel scheduler without the deadlock. Measured on
-// 2 cores, back to back: a visreft-mini pretraining step took 3.42 s
-// against 7.48 s with go:ops_sequential (ops one at a time), and a
-// 1000-step pretraining run (about 95 minutes) never stalled.
+// present and GOMLX_BACKEND is unset. GoMLX's default op scheduler runs
+// independent ops in parallel on a worker pool of GOMAXPROCS workers; on 2
+// cores it deadlocked in 6 of 6 runs on v0.26.0 (an op waiting for workers
+// that wait for it), and on v0.28.8 a `reproduce bench` with
+// GOMLX_BACKEND=go made no progress in 8 minutes. parallelism=-1 lifts the
+// pool's limit, so no op waits for a worker: it keeps the parallel
+// scheduler without the deadlock. Measured on v0.26.0, 2 cores, back to
+// back: a visreft-mini pretraining step took 3.42 s against 7.48 s with
+// go:ops_sequential (ops one at a time); on v0.28.8 with SIMD (`reproduce
+// bench`, demo, batch 4) LoReFT runs about as fast either way (28.7 vs 29.4
+// examples/s) and full fine-tuning faster with it (16.0 vs 11.9).
 // BenchmarkCPUConfigs compares the configurations side by side.
 const CPUConfig = "go:parallelism=-1"
 
@@ -152,9 +155,9 @@ func NewFromConfig(config string) (compute.Backend, error) {
 // stdoutMu serialises quietStdout's swaps of os.Stdout.
 var stdoutMu sync.Mutex
 
-// quietStdout runs f with os.Stdout pointed at the null device: GoMLX
-// v0.26.0's pure-Go backend prints "SimpleGo backend: parallelism set to
-// -1" to stdout whenever a config sets parallelism, which would land in
+// quietStdout runs f with os.Stdout pointed at the null device: GoMLX's
+// pure-Go backend prints "Go backend: parallelism set to -1" (v0.28.8;
+// "SimpleGo backend: ..." in v0.26.0) to stdout whenever a config sets parallelism, which would land in
 // every notebook cell and command output that creates a backend.
 func quietStdout(f func() error) func() error {
 	return func() error {

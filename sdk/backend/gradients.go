@@ -12,8 +12,8 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 )
 
-// The stock gradients of GoMLX v0.26.0, kept so that tests and benchmarks can
-// compare them with ours.
+// GoMLX's stock DotGeneral gradient, kept so that tests and benchmarks can
+// compare it with ours.
 var (
 	stockDotGeneralVJP = VJPRegistration[NodeTypeDotGeneral]
 	gradientsMu        sync.Mutex
@@ -44,7 +44,7 @@ type dotAxes struct {
 }
 
 // dotGeneralParamsRE reads the parameters of a DotGeneral node from its
-// String() form; GoMLX v0.26.0 exposes them nowhere else. The equality test
+// String() form; GoMLX (v0.26.0 and v0.28.8) exposes them nowhere else. The equality test
 // fails loudly if a GoMLX upgrade changes this form.
 var dotGeneralParamsRE = regexp.MustCompile(`lhsContractingAxes=\[([0-9 ]*)\], lhsBatchAxes=\[([0-9 ]*)\], ` +
 	`rhs=\[#[0-9]+\], rhsContractingAxes=\[([0-9 ]*)\], rhsBatchAxes=\[([0-9 ]*)\]`)

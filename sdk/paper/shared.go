@@ -19,7 +19,6 @@ import (
 // keeps loading its own copy (NewModel).
 type sharedBase struct {
 	model   *llava.Model             // the one handed out last
-	own     map[*model.Variable]bool // its base variables
 	tensors map[*tensors.Tensor]bool // the base's weight tensors, shared by every context handed out
 	Loads   int                      // times the base was loaded
 }
@@ -33,12 +32,13 @@ func (s *Setup) Shared() (*llava.Model, error) {
 		if err != nil {
 			return nil, err
 		}
-		sb.model, sb.own, sb.tensors, sb.Loads = m, map[*model.Variable]bool{}, map[*tensors.Tensor]bool{}, sb.Loads+1
+		sb.model, sb.tensors, sb.Loads = m, map[*tensors.Tensor]bool{}, sb.Loads+1
 		for v := range m.Ctx.IterVariables() {
-			sb.own[v] = true
-			if val, err := v.Value(); err == nil {
-				sb.tensors[val] = true
+			val, err := v.Value()
+			if err != nil {
+				return nil, err
 			}
+			sb.tensors[val] = true
 		}
 		return m, nil
 	}
@@ -57,33 +57,36 @@ func (sb *sharedBase) rebase() (*llava.Model, error) {
 	for path, value := range old.Ctx.Store().IterParams() {
 		nc.Store().SetParam(path, value)
 	}
-	own := map[*model.Variable]bool{}
 	for v := range old.Ctx.IterVariables() {
-		if !sb.own[v] {
+		if !sb.isBase(v) {
 			continue
 		}
-		val, err := v.Value()
-		if err != nil {
-			return nil, err
-		}
+		val, _ := v.Value()
 		nv := nc.Store().Scope(v.Scope()).VariableWithValue(v.Name(), val)
 		nv.Trainable = v.Trainable
-		own[nv] = true
 	}
 	m := *old
 	m.Ctx = nc
-	sb.model, sb.own = &m, own
+	sb.model = &m
 	return sb.model, nil
 }
 
-// freeExtra frees the variables runs added to the shared base's current
-// context (the next Shared drops that context).
-func (sb *sharedBase) freeExtra() {
-	for v := range sb.model.Ctx.IterVariables() {
-		if !sb.own[v] {
-			v.Finalize()
+// isBase reports whether v holds one of the base's weight tensors; what
+// runs add (interventions, adapters, optimizer state) never does.
+func (sb *sharedBase) isBase(v *model.Variable) bool {
+	val, err := v.Value()
+	return err == nil && sb.tensors[val]
+}
+
+// holds reports whether m is a context over the shared base's tensors (the
+// current one or an older one a later Shared replaced).
+func (sb *sharedBase) holds(m *llava.Model) bool {
+	for v := range m.Ctx.IterVariables() {
+		if sb.isBase(v) {
+			return true
 		}
 	}
+	return false
 }
 
 // BaseLoads is how many times the shared base model was loaded.
@@ -106,27 +109,14 @@ func (s *Setup) releaseRun(r *experiment.Result) {
 	if r == nil || r.Model == nil {
 		return
 	}
-	switch {
-	case r.Model == s.shared.model:
-		s.shared.freeExtra()
-	case s.shared.holds(r.Model):
+	if s.shared.holds(r.Model) {
 		for v := range r.Model.Ctx.IterVariables() {
-			if val, err := v.Value(); err == nil && !s.shared.tensors[val] {
+			if !s.shared.isBase(v) {
 				v.Finalize()
 			}
 		}
-	default:
+	} else {
 		experiment.ReleaseModel(r.Model)
 	}
 	r.Model, r.Steer = nil, nil
-}
-
-// holds reports whether m is a context over the shared base's tensors.
-func (sb *sharedBase) holds(m *llava.Model) bool {
-	for v := range m.Ctx.IterVariables() {
-		if val, err := v.Value(); err == nil && sb.tensors[val] {
-			return true
-		}
-	}
-	return false
 }

@@ -6,4 +6,5 @@ package backend
 // amd64), so the pure-Go backend multiplies matrices in scalar Go.
 const simdBuilt = false
 
+// simdKernel: none without the SIMD build.
 func simdKernel() string { return "" }

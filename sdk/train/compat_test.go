@@ -10,14 +10,10 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
-	. "github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/ml/model"
 	"github.com/visreft/visreft/sdk/fsutil"
 	"github.com/visreft/visreft/sdk/internal/testutil"
 	"github.com/visreft/visreft/sdk/lora"
 	"github.com/visreft/visreft/sdk/models/qwen2"
-	"github.com/visreft/visreft/sdk/nn"
 	"github.com/visreft/visreft/sdk/reft"
 	"github.com/visreft/visreft/sdk/safetensors"
 )
@@ -27,18 +23,6 @@ import (
 // training checkpoints cut at step 4 of 6 (ReFT, and LoRA with dropout, so
 // the RNG state matters). testdata/gen/compat_v026_gen.go.txt made them.
 var prePort = filepath.Join("..", "..", "testdata", "compat", "gomlx-v0.26.0")
-
-// compatSet is the intervention the fixtures were trained with.
-func compatSet(t *testing.T) *reft.Set {
-	t.Helper()
-	set, err := reft.NewSet(reft.Base{ID: "tiny", DType: "float32", NumParams: 1,
-		Streams: map[reft.Component]reft.Stream{reft.BlockOutput: {Hidden: 32, Layers: 2}}},
-		reft.Spec{Type: reft.LoReFT, Rank: 4, Layers: "all", Positions: "sme", ShareWeights: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
-}
 
 // sameTensors fails unless two safetensors files hold the same tensor names
 // with the same dtypes, shapes and bytes; tensors named in derived are
@@ -107,7 +91,7 @@ func sameJSON(t *testing.T, want, got string) {
 // them again writes the same tensors, byte for byte, and the same config.
 func TestPrePortInterventionAndAdapterLoadBitForBit(t *testing.T) {
 	b := testutil.Backend(t)
-	set := compatSet(t)
+	set := paperSet(t)
 	scope := tinyModel(t, dtypes.Float32)
 	loaded, err := reft.Load(filepath.Join(prePort, "intervention"), scope.At("reft"), set.Base)
 	if err != nil {
@@ -143,15 +127,7 @@ func TestPrePortInterventionAndAdapterLoadBitForBit(t *testing.T) {
 // written right after the resume equals it), and the run then finishes.
 func TestPrePortCheckpointsResume(t *testing.T) {
 	b := testutil.Backend(t)
-	set := compatSet(t)
-	reftLoss := func(scope *model.Scope, bt []*Node) *Node {
-		ids := bt[TokIDs]
-		idx := Iota(ids.Graph(), shapes.Make(dtypes.Int32, ids.Shape().Dimensions...), 1)
-		in := qwen2.Input{Embeds: qwen2.Embed(scope, tiny, ids, dtypes.Float32), Positions: bt[TokPositions],
-			Mask: nn.CausalPaddingMask(idx, idx, bt[TokValid]),
-			Hook: set.Hook(scope.At("reft"), reft.Positions{Index: bt[5], Valid: bt[6]}, reft.HookOptions{})}
-		return CausalLMLoss(qwen2.LMHead(scope, tiny, qwen2.Decoder(scope, tiny, in).Final), bt[TokLabels], bt[TokWeights])
-	}
+	set := paperSet(t)
 	for _, c := range []string{"reft", "lora"} {
 		t.Run(c, func(t *testing.T) {
 			src := filepath.Join(prePort, "checkpoint-"+c)
@@ -176,7 +152,7 @@ func TestPrePortCheckpointsResume(t *testing.T) {
 					t.Fatal(err)
 				}
 				cfg.LR = 2e-2
-				tr, err = New(b, scope, reftLoss, ReFT(), reftSource{tinyData(8, 8, 10), set}, cfg)
+				tr, err = New(b, scope, reftLoss(set), ReFT(), reftSource{tinyData(8, 8, 10), set}, cfg)
 			} else {
 				lcfg := lora.Config{R: 4, Alpha: 8, Dropout: 0.1, TargetModules: []string{"q_proj", "v_proj"}, Seed: 3}
 				if _, err := lora.Apply(scope, qwen2.Params(tiny), lcfg); err != nil {

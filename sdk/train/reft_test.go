@@ -49,21 +49,9 @@ func (r reftSource) Batch(idx []int, rows, seq int) ([]any, error) {
 // strategy: only the intervention trains, the loss falls, the base model
 // is untouched, and an interrupted run resumes bit for bit.
 func TestTrainsSDKReFT(t *testing.T) {
-	set, err := reft.NewSet(reft.Base{ID: "tiny", DType: "float32", NumParams: 1,
-		Streams: map[reft.Component]reft.Stream{reft.BlockOutput: {Hidden: 32, Layers: 2}}},
-		reft.Spec{Type: reft.LoReFT, Rank: 4, Layers: "all", Positions: "sme", ShareWeights: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := paperSet(t)
 	data := reftSource{tinyData(8, 8, 10), set}
-	loss := func(scope *model.Scope, b []*Node) *Node {
-		ids := b[TokIDs]
-		idx := Iota(ids.Graph(), shapes.Make(dtypes.Int32, ids.Shape().Dimensions...), 1)
-		in := qwen2.Input{Embeds: qwen2.Embed(scope, tiny, ids, dtypes.Float32), Positions: b[TokPositions],
-			Mask: nn.CausalPaddingMask(idx, idx, b[TokValid]),
-			Hook: set.Hook(scope.At("reft"), reft.Positions{Index: b[5], Valid: b[6]}, reft.HookOptions{})}
-		return CausalLMLoss(qwen2.LMHead(scope, tiny, qwen2.Decoder(scope, tiny, in).Final), b[TokLabels], b[TokWeights])
-	}
+	loss := reftLoss(set)
 	run := func(cfg Config, resume string) (*Trainer, Result, error) {
 		scope := tinyModel(t, dtypes.Float32)
 		if err := reft.Init(scope.At("reft"), set, reft.InitOptions{Seed: 1}); err != nil {
@@ -126,5 +114,31 @@ func TestTrainsSDKReFT(t *testing.T) {
 		if !slices.Equal(w, b[name]) {
 			t.Errorf("%s differs after resuming", name)
 		}
+	}
+}
+
+// paperSet is the paper's intervention on the tiny decoder: LoReFT, rank
+// 4, every layer, start/mid/end of the prompt, shared.
+func paperSet(t *testing.T) *reft.Set {
+	t.Helper()
+	set, err := reft.NewSet(reft.Base{ID: "tiny", DType: "float32", NumParams: 1,
+		Streams: map[reft.Component]reft.Stream{reft.BlockOutput: {Hidden: 32, Layers: 2}}},
+		reft.Spec{Type: reft.LoReFT, Rank: 4, Layers: "all", Positions: "sme", ShareWeights: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// reftLoss is the tiny decoder's answer-token loss on reftSource batches
+// with set's interventions (under "reft") hooked into every layer.
+func reftLoss(set *reft.Set) LossFn {
+	return func(scope *model.Scope, b []*Node) *Node {
+		ids := b[TokIDs]
+		idx := Iota(ids.Graph(), shapes.Make(dtypes.Int32, ids.Shape().Dimensions...), 1)
+		in := qwen2.Input{Embeds: qwen2.Embed(scope, tiny, ids, dtypes.Float32), Positions: b[TokPositions],
+			Mask: nn.CausalPaddingMask(idx, idx, b[TokValid]),
+			Hook: set.Hook(scope.At("reft"), reft.Positions{Index: b[5], Valid: b[6]}, reft.HookOptions{})}
+		return CausalLMLoss(qwen2.LMHead(scope, tiny, qwen2.Decoder(scope, tiny, in).Final), b[TokLabels], b[TokWeights])
 	}
 }

@@ -19,25 +19,22 @@ func imageDigest(img image.Image) [32]byte {
 		binary.LittleEndian.PutUint32(buf[4*i:], uint32(int32(v)))
 	}
 	h.Write(buf[:])
+	// Images that keep their pixels in one byte slice are hashed row by row
+	// from it; the tag keeps two layouts of the same bytes apart.
+	pix := func(tag string, p []byte, offset func(x, y int) int, bytesPerPixel int) {
+		h.Write([]byte(tag))
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			i := offset(b.Min.X, y)
+			h.Write(p[i : i+bytesPerPixel*b.Dx()])
+		}
+	}
 	switch p := img.(type) {
 	case *image.RGBA:
-		h.Write([]byte("rgba"))
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			i := p.PixOffset(b.Min.X, y)
-			h.Write(p.Pix[i : i+4*b.Dx()])
-		}
+		pix("rgba", p.Pix, p.PixOffset, 4)
 	case *image.NRGBA:
-		h.Write([]byte("nrgba"))
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			i := p.PixOffset(b.Min.X, y)
-			h.Write(p.Pix[i : i+4*b.Dx()])
-		}
+		pix("nrgba", p.Pix, p.PixOffset, 4)
 	case *image.Gray:
-		h.Write([]byte("gray"))
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			i := p.PixOffset(b.Min.X, y)
-			h.Write(p.Pix[i : i+b.Dx()])
-		}
+		pix("gray", p.Pix, p.PixOffset, 1)
 	default:
 		h.Write([]byte("rgba64"))
 		row := make([]byte, 8*b.Dx())

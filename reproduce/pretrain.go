@@ -38,7 +38,7 @@ const miniDefaultOut = "testdata/models/visreft-mini"
 //	VISREFT_MINI_SEED        init, data order and mixture seed (1)
 //	VISREFT_MINI_ROWS        scenes in the mixture (mini.DefaultRows)
 //	VISREFT_MINI_TURNS       questions per image (2)
-//	VISREFT_MINI_SPEC        "default", "wide" or "tiny"
+//	VISREFT_MINI_SPEC        "default", "wide", "v2" or "tiny"
 //	VISREFT_MINI_CKPT        checkpoint folder (under the user cache, by run identity)
 //	VISREFT_MINI_CKPT_EVERY  steps between checkpoints (50)
 //	VISREFT_MINI_EVAL        held-out questions answered at the end (256; -1: none)
@@ -49,7 +49,9 @@ const miniDefaultOut = "testdata/models/visreft-mini"
 //	VISREFT_MINI_POSITIONS   1: ask where named objects are drawn (0: not)
 //	VISREFT_MINI_CHOICES     share of closed questions asked with numbered options (0)
 //	VISREFT_MINI_TOWER_INIT  a fresh tower's init: siglip (SigLIP's), v1 (visreft-mini v1's)
-var miniEnv = []string{"OUT", "STEPS", "BATCH", "LR", "WARMUP", "SEED", "ROWS", "TURNS", "SPEC", "CKPT", "CKPT_EVERY", "EVAL", "INIT", "LETTERED", "CAPTIONS", "TASKS", "POSITIONS", "CHOICES", "TOWER_INIT"}
+//	VISREFT_MINI_OBJECTS     1: ask about every object of a scene (mixture v2; 0: not)
+//	VISREFT_MINI_MC          share of colour, shape and existence questions in CV-Bench's lettered layout (0)
+var miniEnv = []string{"OUT", "STEPS", "BATCH", "LR", "WARMUP", "SEED", "ROWS", "TURNS", "SPEC", "CKPT", "CKPT_EVERY", "EVAL", "INIT", "LETTERED", "CAPTIONS", "TASKS", "POSITIONS", "CHOICES", "TOWER_INIT", "OBJECTS", "MC"}
 
 // miniOptions reads the VISREFT_MINI_* settings through getenv; an
 // unknown VISREFT_MINI_ variable or a bad value is an error naming it.
@@ -102,6 +104,7 @@ func miniOptions(getenv func(string) string, environ []string) (mini.Options, er
 	}
 	share("VISREFT_MINI_LETTERED", &o.Mixture.Lettered)
 	share("VISREFT_MINI_CHOICES", &o.Mixture.Choices)
+	share("VISREFT_MINI_MC", &o.Mixture.MultipleChoice)
 	switch v := getenv("VISREFT_MINI_CAPTIONS"); v {
 	case "", "1":
 	case "0":
@@ -109,13 +112,17 @@ func miniOptions(getenv func(string) string, environ []string) (mini.Options, er
 	default:
 		errs = append(errs, fmt.Sprintf("VISREFT_MINI_CAPTIONS=%q is neither 0 nor 1", v))
 	}
-	switch v := getenv("VISREFT_MINI_POSITIONS"); v {
-	case "", "0":
-	case "1":
-		o.Mixture.Positions = true
-	default:
-		errs = append(errs, fmt.Sprintf("VISREFT_MINI_POSITIONS=%q is neither 0 nor 1", v))
+	flag := func(name string, dst *bool) {
+		switch v := getenv("VISREFT_MINI_" + name); v {
+		case "", "0":
+		case "1":
+			*dst = true
+		default:
+			errs = append(errs, fmt.Sprintf("VISREFT_MINI_%s=%q is neither 0 nor 1", name, v))
+		}
 	}
+	flag("POSITIONS", &o.Mixture.Positions)
+	flag("OBJECTS", &o.Mixture.Objects)
 	if v := getenv("VISREFT_MINI_TASKS"); v != "" {
 		parts := strings.Split(v, ",")
 		if len(parts) != 4 {
@@ -141,10 +148,12 @@ func miniOptions(getenv func(string) string, environ []string) (mini.Options, er
 		o.Spec = mini.Default()
 	case "wide":
 		o.Spec = mini.Wide()
+	case "v2":
+		o.Spec = mini.V2()
 	case "tiny":
 		o.Spec = mini.Tiny()
 	default:
-		errs = append(errs, fmt.Sprintf("VISREFT_MINI_SPEC=%q is none of \"default\", \"wide\", \"tiny\"", v))
+		errs = append(errs, fmt.Sprintf("VISREFT_MINI_SPEC=%q is none of \"default\", \"wide\", \"v2\", \"tiny\"", v))
 	}
 	for _, n := range []struct {
 		name string

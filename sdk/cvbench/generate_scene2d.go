@@ -21,6 +21,8 @@ type scene struct {
 	// SceneFacts.Objects names them, as fractions of the side (nil on
 	// Count scenes, whose object is several).
 	centers [][2]float64
+	// all is every object drawn (Scenes report it as SceneFacts.All).
+	all []Placed
 }
 
 // gridCells is the side of the layout grid of 2D scenes: objects sit one per
@@ -72,6 +74,11 @@ func placeInCell(r *rng, size, col, row int, k kind, jitter float64) cellPlace {
 
 func (p cellPlace) draw(c *canvas) { c.flatShape(p.k.shape, p.cx, p.cy, p.r, palette[p.k.color].c) }
 
+// placed describes p as SceneFacts.All lists it.
+func (p cellPlace) placed(size int) Placed {
+	return Placed{Name: p.k.name(false), Center: [2]float64{p.cx / float64(size), p.cy / float64(size)}, Size: p.r / float64(size)}
+}
+
 // area is the object's area in pixels, used as target_size.
 func (p cellPlace) area() int64 {
 	switch p.k.shape {
@@ -105,11 +112,18 @@ func otherKind(r *rng, avoid ...kind) kind {
 	}
 }
 
+// maxCount is the largest count a Count scene draws.
+const maxCount = 6
+
 // countChoices returns n distinct counts including truth at position ans.
+// The others are drawn uniformly from 0..maxCount without truth, so the
+// truth's rank among the choices is uniform whatever the choices are: no
+// rule blind to the image ("the second smallest") beats chance. (Version
+// 2 drew them from three below the truth up, and "the second smallest
+// option" scored 46.7 % against 22.8 % chance.)
 func countChoices(r *rng, truth, n, ans int) []string {
-	lo := max(0, truth-3)
 	var pool []int
-	for v := lo; len(pool) < n+3; v++ {
+	for v := range maxCount + 1 {
 		if v != truth {
 			pool = append(pool, v)
 		}
@@ -129,7 +143,7 @@ func renderCount(r *rng, size int, sp spec) scene {
 	c := newCanvas(size)
 	background2D(c, r, sp.source)
 	target := kind{r.intn(len(palette)), r.intn(len(shapes2D))}
-	truth := r.intn(7)
+	truth := r.intn(maxCount + 1)
 	nDistract := 2 + r.intn(4)
 	cells := r.perm(gridCells * gridCells)
 	var objs []cellPlace
@@ -140,8 +154,10 @@ func renderCount(r *rng, size int, sp spec) scene {
 		}
 		objs = append(objs, placeInCell(r, size, cells[i]%gridCells, cells[i]/gridCells, k, 0.1))
 	}
+	var all []Placed
 	for _, o := range objs {
 		o.draw(c)
+		all = append(all, o.placed(size))
 	}
 	name := target.name(false)
 	sc := scene{
@@ -150,6 +166,7 @@ func renderCount(r *rng, size int, sp spec) scene {
 		choices:     countChoices(r, truth, sp.nChoices, sp.answer),
 		answer:      sp.answer,
 		targetClass: name,
+		all:         all,
 	}
 	if sp.source == SourceCOCO && truth > 0 {
 		a := objs[0].area()
@@ -184,13 +201,16 @@ func renderRelation(r *rng, size int, sp spec) scene {
 	pa := placeInCell(r, size, ca, ra, a, 0.06)
 	pb := placeInCell(r, size, cb, rb, b, 0.06)
 	used := map[int]bool{ra*gridCells + ca: true, rb*gridCells + cb: true}
+	all := []Placed{pa.placed(size), pb.placed(size)}
 	for range r.intn(4) {
 		cell := r.intn(gridCells * gridCells)
 		if used[cell] {
 			continue
 		}
 		used[cell] = true
-		placeInCell(r, size, cell%gridCells, cell/gridCells, otherKind(r, a, b), 0.1).draw(c)
+		d := placeInCell(r, size, cell%gridCells, cell/gridCells, otherKind(r, a, b), 0.1)
+		d.draw(c)
+		all = append(all, d.placed(size))
 	}
 	pa.draw(c)
 	pb.draw(c)
@@ -207,6 +227,7 @@ func renderRelation(r *rng, size int, sp spec) scene {
 		answer:      sp.answer,
 		targetClass: an,
 		centers:     [][2]float64{{pa.cx / float64(size), pa.cy / float64(size)}, {pb.cx / float64(size), pb.cy / float64(size)}},
+		all:         all,
 	}
 	if sp.source == SourceCOCO {
 		area := pa.area()

@@ -47,6 +47,20 @@ func (o solid) center(cam camera) [2]float64 {
 	return [2]float64{(b[0] + b[2]) / 2 / cam.size, (b[1] + b[3]) / 2 / cam.size}
 }
 
+// placed describes o as SceneFacts.All lists it.
+func (o solid) placed(cam camera) Placed {
+	b := o.box(cam)
+	return Placed{Name: o.k.name(true), Center: o.center(cam), Size: (b[3] - b[1]) / cam.size, Depth: o.z}
+}
+
+func placedAll(cam camera, objs []solid) []Placed {
+	out := make([]Placed, len(objs))
+	for i, o := range objs {
+		out[i] = o.placed(cam)
+	}
+	return out
+}
+
 func (o solid) boxList(cam camera) []float64 {
 	b := o.box(cam)
 	return []float64{round1(b[0]), round1(b[1]), round1(b[2]), round1(b[3])}
@@ -246,6 +260,7 @@ func renderDepth(r *rng, size int, sp spec) scene {
 		answer:   sp.answer,
 		bbox:     [][]float64{first.boxList(cam), second.boxList(cam)},
 		centers:  [][2]float64{first.center(cam), second.center(cam)},
+		all:      placedAll(cam, objs),
 	}
 }
 
@@ -281,5 +296,6 @@ func renderDistance(r *rng, size int, sp spec) scene {
 		answer:  sp.answer,
 		bbox:    [][]float64{ref.boxList(cam), first.boxList(cam), second.boxList(cam)},
 		centers: [][2]float64{ref.center(cam), first.center(cam), second.center(cam)},
+		all:     placedAll(cam, objs),
 	}
 }

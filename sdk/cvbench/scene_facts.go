@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"strconv"
 	"strings"
@@ -34,6 +35,21 @@ type SceneFacts struct {
 	// each of Objects is drawn: its centre as fractions of the image's
 	// width and height, y down; nil on Count rows, whose object is several.
 	Centers [][2]float64
+	// All (from Scenes only) is every object drawn, named ones and
+	// distractors, in drawing order of placement.
+	All []Placed
+}
+
+// Placed is one object of a generated scene.
+type Placed struct {
+	Name   string     // "colour shape": "red circle", "blue cube"
+	Center [2]float64 // centre as fractions of the image's width and height, y down
+	// Size is the object's extent as a fraction of the side: a 2D shape's
+	// radius, a 3D solid's drawn height.
+	Size float64
+	// Depth is a 3D solid's distance from the camera in world units (the
+	// nearer, the smaller); 0 on 2D scenes.
+	Depth float64
 }
 
 // Question templates of the generator (generate_scene2d.go and
@@ -128,6 +144,18 @@ func Colors() []string {
 	return out
 }
 
+// ColorName names the palette colour a pixel of a flat (2D) object has:
+// the nearest palette colour within 40 in each channel, else "".
+func ColorName(px color.RGBA) string {
+	for _, c := range palette {
+		d := func(a, b uint8) int { return max(int(a)-int(b), int(b)-int(a)) }
+		if d(px.R, c.c.R) <= 40 && d(px.G, c.c.G) <= 40 && d(px.B, c.c.B) <= 40 {
+			return c.name
+		}
+	}
+	return ""
+}
+
 // Shapes are the shape words of generated objects: circle, square,
 // triangle on 2D rows; sphere, cube, cone (the same outlines, shaded) on 3D rows.
 func Shapes(t Type) []string {
@@ -182,7 +210,7 @@ func (s *Scenes) Row(i int) (Example, SceneFacts, error) {
 		return e, SceneFacts{}, err
 	}
 	f, err := FactsOf(e)
-	f.Centers = sc.centers
+	f.Centers, f.All = sc.centers, sc.all
 	return e, f, err
 }
 

@@ -63,6 +63,16 @@ type MixtureOptions struct {
 	// and answered "(iii)" (see ChoiceQA): choosing among listed options,
 	// with labels CV-Bench does not use. 0: none.
 	Choices float64 `json:",omitempty"`
+	// Objects adds questions about every object of a scene, distractors
+	// included (ObjectQuestions: colours, shapes, existence, halves, which
+	// of two is further left, higher up or nearer): more looks per image,
+	// each at one or two objects (mixture v2). The first turn is then
+	// always one of the scene's own task's questions (Questions).
+	Objects bool `json:",omitempty"`
+	// MultipleChoice is the share of colour, shape and existence questions
+	// asked in CV-Bench's multiple-choice layout and answered with the
+	// letter (MultipleChoiceQA). 0: none.
+	MultipleChoice float64 `json:",omitempty"`
 }
 
 // Defaults of MixtureOptions.
@@ -230,8 +240,19 @@ func (m *Mixture) Item(i int) (*Item, error) {
 	if m.o.NoCaptions {
 		qs = slices.DeleteFunc(qs, func(qa QA) bool { return qa.Kind == "caption" })
 	}
-	for _, j := range r.Perm(len(qs))[:min(m.o.Turns, len(qs))] {
-		it.QAs = append(it.QAs, qs[j])
+	if m.o.Objects {
+		it.QAs = pickTurns(qs, ObjectQuestions(f, r), m.o.Turns, r)
+	} else {
+		for _, j := range r.Perm(len(qs))[:min(m.o.Turns, len(qs))] {
+			it.QAs = append(it.QAs, qs[j])
+		}
+	}
+	if m.o.MultipleChoice > 0 { // before Lettered: these yes/no questions take CV-Bench's layout instead
+		for k, qa := range it.QAs {
+			if slices.Contains(mcKinds, qa.Kind) && r.Float64() < m.o.MultipleChoice {
+				it.QAs[k] = MultipleChoiceQA(qa, f.Task.Type(), r)
+			}
+		}
 	}
 	if m.o.Lettered > 0 { // no draws otherwise: mixture v1's items stay as they were
 		for k, qa := range it.QAs {
@@ -242,6 +263,9 @@ func (m *Mixture) Item(i int) (*Item, error) {
 	}
 	if m.o.Choices > 0 { // draws only when asked, as Lettered's
 		for k, qa := range it.QAs {
+			if m.o.Objects && qa.Kind != "count" { // v2: letters on the other kinds come from MultipleChoice
+				continue
+			}
 			if qa.A != "yes" && qa.A != "no" && qa.Kind != "caption" && r.Float64() < m.o.Choices {
 				it.QAs[k] = ChoiceQA(qa, r)
 			}
@@ -257,6 +281,42 @@ func (m *Mixture) Item(i int) (*Item, error) {
 	m.cache[i] = it
 	m.mu.Unlock()
 	return it, nil
+}
+
+// pickTurns asks one of the task's own questions first, then turns-1
+// others: each from a group drawn uniformly among the task's questions and
+// the object questions' positions, attributes (colour, shape, existence)
+// and comparisons of two objects, so that no group crowds out the rest
+// (an object has up to four position questions); never the same question
+// twice.
+func pickTurns(own, objects []QA, turns int, r *rand.Rand) []QA {
+	if len(own) == 0 {
+		return nil
+	}
+	groups := [][]QA{own, nil, nil, nil}
+	for _, qa := range objects {
+		switch qa.Kind {
+		case "position":
+			groups[1] = append(groups[1], qa)
+		case "colour", "shape", "exist":
+			groups[2] = append(groups[2], qa)
+		default:
+			groups[3] = append(groups[3], qa)
+		}
+	}
+	first := own[r.IntN(len(own))]
+	out, seen := []QA{first}, map[string]bool{first.Q: true}
+	for try := 0; len(out) < turns && try < 8*turns; try++ {
+		g := groups[r.IntN(len(groups))]
+		if len(g) == 0 {
+			continue
+		}
+		if qa := g[r.IntN(len(g))]; !seen[qa.Q] {
+			seen[qa.Q] = true
+			out = append(out, qa)
+		}
+	}
+	return out
 }
 
 // Buckets are padded sequence lengths that hold every item: multiples of

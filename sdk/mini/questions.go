@@ -56,7 +56,7 @@ var romans = []string{"i", "ii", "iii", "iv", "v", "vi"}
 // the following choices."), so that the step from these options to
 // CV-Bench's letters is left to fine-tuning. Questions with Options offer
 // them; a count (as digits or as a word) offers three to five distinct
-// counts from three below it up, as CV-Bench's counts do. The order is r's.
+// counts of 0..6, its rank among them uniform. The order is r's.
 // Kind gains "-choice". Other questions (yes/no, descriptions) are
 // returned unchanged.
 func ChoiceQA(qa QA, r *rand.Rand) QA {
@@ -81,7 +81,9 @@ func ChoiceQA(qa QA, r *rand.Rand) QA {
 }
 
 // countOptions are three to five distinct counts, a's among them, written
-// as a is (digits or words); nil when a is not a count.
+// as a is (digits or words); nil when a is not a count. The others are
+// drawn uniformly from 0..6 (the generator's counts) without a, so a's rank
+// among the options says nothing about it.
 func countOptions(a string, r *rand.Rand) []string {
 	n, err := strconv.Atoi(a)
 	words := err != nil
@@ -91,14 +93,13 @@ func countOptions(a string, r *rand.Rand) []string {
 	if n < 0 {
 		return nil
 	}
-	k := 3 + r.IntN(3)
 	var pool []int
-	for v := max(0, n-3); len(pool) < k+2 && (!words || v < len(numberWords)); v++ {
+	for v := range max(7, n+1) {
 		if v != n {
 			pool = append(pool, v)
 		}
 	}
-	k = min(k, len(pool)+1)
+	k := 3 + r.IntN(3)
 	out := []string{a}
 	for _, j := range r.Perm(len(pool))[:k-1] {
 		if words {

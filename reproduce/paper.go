@@ -174,8 +174,9 @@ func runSelect(opts options) error {
 		return err
 	}
 	rows, fig, err := s.Select(paper.DefaultStrategies, paper.DefaultBudgets, func(r paper.SelectRow) {
-		fmt.Printf("select %s at %.0f %%: chose %s (%.1f %%; the sweep's best %s %.1f %%) for %.1f %% of the sweep's training\n",
-			r.Strategy, 100*r.Budget, r.Chosen, r.ChosenVal, r.Best, r.BestVal, r.Cost)
+		sel := r.Selection
+		fmt.Printf("select %s at %.0f %%: chose %s on a selection split of %d training examples; held-out validation %.1f %% (the sweep's best there, an oracle: %s %.1f %%); cost %.1f %% of the sweep's training, %d evaluations, %d prefix-cache passes, %d model loads, %.0f s (the sweep: %.0f s)\n",
+			r.Strategy, 100*r.Budget, r.Chosen, sel.SelectionExamples, r.ChosenVal, r.Best, r.BestVal, r.Cost, sel.EvalPasses, sel.CachePasses, sel.ModelLoads, sel.Seconds, r.SweepSeconds)
 	})
 	if err != nil {
 		return notHereYet(err, "select", s)
@@ -186,12 +187,14 @@ func runSelect(opts options) error {
 		return err
 	}
 	if err := writeCSV(filepath.Join(opts.results, "select.csv"),
-		[]string{"strategy", "budget", "cost_percent", "chosen_lowest", "chosen_rank", "chosen_val_accuracy", "best_lowest", "best_rank", "best_val_accuracy", "train_examples", "eval_examples", "seconds"},
+		[]string{"strategy", "budget", "cost_percent", "chosen_lowest", "chosen_rank", "chosen_val_accuracy", "best_lowest", "best_rank", "best_val_accuracy", "train_examples", "selection_examples", "eval_passes", "eval_examples", "cache_passes", "cache_examples", "model_loads", "seconds", "sweep_seconds"},
 		func(w *csv.Writer) {
 			for _, r := range rows {
 				w.Write([]string{r.Strategy, f(r.Budget), f(r.Cost), fmt.Sprint(r.Chosen.Lowest), fmt.Sprint(r.Chosen.Rank), f(r.ChosenVal),
 					fmt.Sprint(r.Best.Lowest), fmt.Sprint(r.Best.Rank), f(r.BestVal), fmt.Sprint(r.Selection.TrainExamples),
-					fmt.Sprint(r.Selection.EvalExamples), f(r.Selection.Seconds)})
+					fmt.Sprint(r.Selection.SelectionExamples), fmt.Sprint(r.Selection.EvalPasses), fmt.Sprint(r.Selection.EvalExamples),
+					fmt.Sprint(r.Selection.CachePasses), fmt.Sprint(r.Selection.CacheExamples), fmt.Sprint(r.Selection.ModelLoads),
+					f(r.Selection.Seconds), f(r.SweepSeconds)})
 			}
 		}); err != nil {
 		return err

@@ -115,6 +115,19 @@ func (fc *FeatureCache) Batch(idx []int) (*tensors.Tensor, error) {
 	return tensors.FromFlatDataAndDimensions(flat, len(idx), fc.n, fc.dim), nil
 }
 
+// Subset is the cache of images idx of fc, in that order, sharing fc's
+// features (a split of the data set it was computed for).
+func (fc *FeatureCache) Subset(idx []int) (*FeatureCache, error) {
+	out := &FeatureCache{n: fc.n, dim: fc.dim, DType: fc.DType}
+	for _, i := range idx {
+		if i < 0 || i >= len(fc.feats) {
+			return nil, fmt.Errorf("experiment: no cached features for image %d of %d", i, len(fc.feats))
+		}
+		out.feats, out.keys = append(out.feats, fc.feats[i]), append(out.keys, fc.keys[i])
+	}
+	return out, nil
+}
+
 // Len is how many images are cached.
 func (fc *FeatureCache) Len() int { return len(fc.feats) }
 

@@ -51,10 +51,21 @@ type Selection struct {
 	// TrainExamples are the training examples processed, every candidate's
 	// and round's together; SweepExamples what training every candidate on
 	// all of the data once costs (the full sweep), for comparison.
-	TrainExamples int64   `json:"train_examples"`
-	SweepExamples int64   `json:"sweep_examples"`
-	EvalExamples  int64   `json:"eval_examples"` // validation examples scored
-	Seconds       float64 `json:"seconds"`
+	TrainExamples int64 `json:"train_examples"`
+	SweepExamples int64 `json:"sweep_examples"`
+	EvalExamples  int64 `json:"eval_examples"` // selection-split examples scored
+	// SelectionExamples are the training examples held out to score the
+	// candidates on (SelectOptions.Holdout); the strategy trains on the
+	// rest and never sees the validation split. 0: it scored on d.Val.
+	SelectionExamples int `json:"selection_examples"`
+	// The rest of the cost: evaluation passes (one per candidate scored),
+	// frozen-prefix cache passes over the training examples (built or
+	// advanced) and the examples they ran, base models loaded.
+	EvalPasses    int     `json:"eval_passes"`
+	CachePasses   int     `json:"cache_passes"`
+	CacheExamples int64   `json:"cache_examples"`
+	ModelLoads    int     `json:"model_loads"`
+	Seconds       float64 `json:"seconds"` // wall time, all of the above included
 	Protocol      string  `json:"protocol"`
 	Score         string  `json:"score"` // what ranked the candidates (SelectOptions.Score)
 	Notes         string  `json:"notes"`
@@ -81,6 +92,14 @@ type SelectOptions struct {
 	Eta int
 	// PrefixCache trains each candidate from a shared frozen-prefix cache.
 	PrefixCache bool
+	// Holdout is the share of the training examples held out as the
+	// selection split, on which the candidates are scored (default 0.25,
+	// spread evenly over each task; SelectionData). The validation split
+	// is then never seen, so a caller reports the chosen configuration on
+	// it honestly; the sweep's best there is an oracle. Negative: no
+	// selection split, candidates are scored on d.Val itself (an oracle's
+	// view, for comparisons with runs on d.Val).
+	Holdout float64
 	// Score is what ranks candidates: ScoreAccuracy (validation accuracy
 	// by the scoring protocol, the default) or ScoreLogLik (the mean
 	// log-probability of the right choice among the choices, by choice
@@ -101,6 +120,9 @@ func (o SelectOptions) withDefaults() SelectOptions {
 	}
 	if o.Eta < 2 {
 		o.Eta = 2
+	}
+	if o.Holdout == 0 {
+		o.Holdout = 0.25
 	}
 	if len(o.Run.EvalModes) == 0 {
 		o.Run.EvalModes = []eval.Mode{eval.Generate}
@@ -123,7 +145,7 @@ func (o SelectOptions) withDefaults() SelectOptions {
 func SelectHalving(cctx gocontext.Context, b compute.Backend, newModel func() (*llava.Model, error), d Data, o SelectOptions) (*Selection, error) {
 	o = o.withDefaults()
 	start := time.Now()
-	sel, numLayers, err := newSelection("halving", newModel, d, o)
+	sel, numLayers, d, o, newModel, err := newSelection("halving", newModel, d, o)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +203,7 @@ func SelectHalving(cctx gocontext.Context, b compute.Backend, newModel func() (*
 func SelectOneShot(cctx gocontext.Context, b compute.Backend, newModel func() (*llava.Model, error), d Data, o SelectOptions) (*Selection, error) {
 	o = o.withDefaults()
 	start := time.Now()
-	sel, numLayers, err := newSelection("one-shot", newModel, d, o)
+	sel, numLayers, d, o, newModel, err := newSelection("one-shot", newModel, d, o)
 	if err != nil {
 		return nil, err
 	}
@@ -235,28 +257,97 @@ func SelectOneShot(cctx gocontext.Context, b compute.Backend, newModel func() (*
 	return sel, nil
 }
 
+// SelectionData splits d for site selection: share of each task's training
+// examples (spread evenly through them, in order) become the validation
+// split of the returned Data, the rest its training split; d.Val is left
+// out. Cached features (opt.Features over d.Train) are split alike. share
+// <= 0 returns d and opt unchanged.
+func SelectionData(d Data, opt Options, share float64) (Data, Options, error) {
+	if share <= 0 {
+		return d, opt, nil
+	}
+	if share >= 1 {
+		return d, opt, fmt.Errorf("experiment: select: holdout %g is not below 1", share)
+	}
+	var trainIdx, selIdx []int
+	seen := map[string]int{}
+	for i, e := range d.Train {
+		k := seen[string(e.Task)]
+		seen[string(e.Task)]++
+		if math.Floor(float64(k+1)*share) > math.Floor(float64(k)*share) {
+			selIdx = append(selIdx, i)
+		} else {
+			trainIdx = append(trainIdx, i)
+		}
+	}
+	if len(selIdx) == 0 || len(trainIdx) == 0 {
+		return d, opt, fmt.Errorf("experiment: select: holdout %g of %d training examples leaves an empty split", share, len(d.Train))
+	}
+	out := d
+	out.Train, out.Val = pick(d.Train, trainIdx), pick(d.Train, selIdx)
+	if opt.Features != nil {
+		var err error
+		tf := opt.Features
+		if opt.Features, err = tf.Subset(trainIdx); err != nil {
+			return d, opt, err
+		}
+		if opt.ValFeatures, err = tf.Subset(selIdx); err != nil {
+			return d, opt, err
+		}
+	} else {
+		opt.ValFeatures = nil
+	}
+	return out, opt, nil
+}
+
+func pick[T any](xs []T, idx []int) []T {
+	out := make([]T, len(idx))
+	for k, i := range idx {
+		out[k] = xs[i]
+	}
+	return out
+}
+
 // newSelection starts a Selection: the full sweep's cost and the decoder depth.
-func newSelection(strategy string, newModel func() (*llava.Model, error), d Data, o SelectOptions) (*Selection, int, error) {
+//
+// It returns the data and options the strategy works on (SelectionData:
+// the selection split as Val) and newModel counting its loads.
+func newSelection(strategy string, newModel func() (*llava.Model, error), d Data, o SelectOptions) (*Selection, int, Data, SelectOptions, func() (*llava.Model, error), error) {
+	fail := func(err error) (*Selection, int, Data, SelectOptions, func() (*llava.Model, error), error) {
+		return nil, 0, d, o, nil, err
+	}
 	if len(o.Candidates) == 0 {
-		return nil, 0, fmt.Errorf("experiment: select: no candidates")
+		return fail(fmt.Errorf("experiment: select: no candidates"))
 	}
 	if o.Score != ScoreAccuracy && o.Score != ScoreLogLik {
-		return nil, 0, fmt.Errorf("experiment: select: score %q is neither %q nor %q", o.Score, ScoreAccuracy, ScoreLogLik)
+		return fail(fmt.Errorf("experiment: select: score %q is neither %q nor %q", o.Score, ScoreAccuracy, ScoreLogLik))
 	}
-	model, err := newModel()
+	sel := &Selection{Strategy: strategy, Protocol: o.Run.EvalModes[0].String(), Score: o.Score}
+	counted := func() (*llava.Model, error) {
+		sel.ModelLoads++
+		return newModel()
+	}
+	model, err := counted()
 	if err != nil {
-		return nil, 0, err
+		return fail(err)
 	}
 	numLayers := model.Config.NumHiddenLayers
 	ReleaseModel(model)
 	for _, c := range o.Candidates {
 		if c.Lowest < 0 || c.Lowest >= numLayers || c.Rank < 1 {
-			return nil, 0, fmt.Errorf("experiment: select: candidate %s outside layers 0..%d, ranks >= 1", c, numLayers-1)
+			return fail(fmt.Errorf("experiment: select: candidate %s outside layers 0..%d, ranks >= 1", c, numLayers-1))
 		}
 	}
-	sel := &Selection{Strategy: strategy, Protocol: o.Run.EvalModes[0].String(), Score: o.Score}
 	sel.SweepExamples = int64(len(o.Candidates)) * int64(len(d.Train)) * int64(epochsOf(o, numLayers))
-	return sel, numLayers, nil
+	sd, run, err := SelectionData(d, o.Run, o.Holdout)
+	if err != nil {
+		return fail(err)
+	}
+	if o.Holdout > 0 {
+		sel.SelectionExamples = len(sd.Val)
+	}
+	o.Run = run
+	return sel, numLayers, sd, o, counted, nil
 }
 
 // epochsOf is the candidates' epochs (the method's, after Tune).
@@ -300,6 +391,7 @@ func (sel *Selection) score(cctx gocontext.Context, b compute.Backend, newModel 
 		ReleaseModel(r.Model)
 		sel.TrainExamples += int64(len(d.Train)) * int64(m.Train.Epochs)
 		sel.EvalExamples += int64(len(d.Val))
+		sel.EvalPasses++
 		out = append(out, Scored{Candidate: c, Score: ScoreOf(r.ValResult, o.Score), Examples: len(d.Train), Round: round})
 	}
 	sortScored(out)
@@ -318,6 +410,8 @@ func (sel *Selection) prefixAt(b compute.Backend, newModel func() (*llava.Model,
 	}
 	defer ReleaseModel(model)
 	po := PrefixOptions{Prompt: d.PromptOptions(), Features: o.Run.Features, DType: o.Run.ComputeDType}
+	sel.CachePasses++
+	sel.CacheExamples += int64(len(d.Train))
 	if pc != nil && pc.Layer < layer {
 		return pc, pc.Advance(b, model, d.Train, layer, po)
 	}
@@ -338,6 +432,7 @@ func (sel *Selection) evaluate(b compute.Backend, model *llava.Model, steer llav
 		return 0, fmt.Errorf("select %s: %w", c, err)
 	}
 	sel.EvalExamples += int64(len(d.Val))
+	sel.EvalPasses++
 	return ScoreOf(res, o.Score), nil
 }
 

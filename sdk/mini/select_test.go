@@ -16,7 +16,8 @@ import (
 // budget 0.5 trains 3 on n0 and 2 on 2·n0 examples. The one-shot strategy
 // trains one LoReFT on the candidates' union (layers 0.., rank 4); its
 // score for that same configuration is the trained intervention's own
-// validation accuracy, which an ordinary run of it reaches (truncation
+// score on the selection split (a quarter of the training data held out),
+// which an ordinary run of it on the same split reaches (truncation
 // to the same sites and rank changes nothing end to end), compared by the
 // mean log-likelihood of the right choice.
 func TestSelectStrategiesOnMini(t *testing.T) {
@@ -65,13 +66,18 @@ func TestSelectStrategiesOnMini(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(one)
-	if one.TrainExamples != 24 {
-		t.Errorf("one-shot trained on %d examples, want all 24 (budget 36)", one.TrainExamples)
+	if one.TrainExamples != 18 || one.SelectionExamples != 6 {
+		t.Errorf("one-shot trained on %d examples and scored on %d, want all 18 left of 24 (budget 36) and 6 held out", one.TrainExamples, one.SelectionExamples)
 	}
 	m := cands[2].Method(8)
 	tune(&m)
 	m.Train.Progress = io.Discard
-	direct, err := Run(gocontext.Background(), b, newModel, d, m, o.Run)
+	// The same configuration trained and scored as the strategy splits the data.
+	sd, sro, err := SelectionData(d, o.Run, 0.25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, err := Run(gocontext.Background(), b, newModel, sd, m, sro)
 	if err != nil {
 		t.Fatal(err)
 	}

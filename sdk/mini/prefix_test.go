@@ -109,3 +109,71 @@ func TestPrefixCacheSameLosses(t *testing.T) {
 		t.Errorf("cache of other examples: err %v", err)
 	}
 }
+
+// TestPrefixCacheMixedPadding: the cache pass and training pad an example
+// to different lengths and the run is still the whole model's. Count
+// questions (3-6 options) and two-choice questions differ in prompt length
+// across a padding step (a multiple of 16 positions; asserted), interleaved so
+// that every training batch of 4 mixes them: a cache made one example per
+// call pads each to its own length, one made 16 per call pads all to the
+// longest, and training pads each batch to its own bucket. Losses within
+// 1e-6 of the run through the whole model (f32), as TestPrefixCacheSameLosses.
+func TestPrefixCacheMixedPadding(t *testing.T) {
+	newModel := miniModel(t)
+	two := miniData(t, 8, 4)
+	counts := countData(t, 20, 4)
+	d := two
+	d.Train = nil
+	for i := range 8 {
+		d.Train = append(d.Train, counts.Train[i], two.Train[i])
+	}
+	d.Val = append(two.Val[:2:2], counts.Val[:2]...)
+	model, err := newModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lengths := map[int]bool{}
+	for _, x := range d.Train {
+		r := x.Render(d.PromptOptions())
+		lengths[len(model.Tokenizer.Encode(r.Prompt))] = true
+	}
+	lo, hi := math.MaxInt, 0
+	for n := range lengths {
+		lo, hi = min(lo, n), max(hi, n)
+	}
+	p := model.Config.Vision.WithDefaults().NumPatches() // image tokens
+	if (lo+p+15)/16 == (hi+p+15)/16 {
+		t.Fatalf("prompt lengths %d..%d tokens + %d image tokens: no mix of padding lengths", lo, hi, p)
+	}
+	b, err := backend.NewFromConfig(backend.CPUConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := PaperReFT(4, "3-7")
+	m.Train.Progress, m.Train.BatchSize, m.Train.LR = io.Discard, 4, 1e-2
+	opt := withFeatures(t, b, newModel, d, Options{Seed: 1, EvalTrain: -1, EvalModes: []eval.Mode{eval.Likelihood}})
+	whole, err := Run(gocontext.Background(), b, newModel, d, m, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, per := range []int{1, 16} {
+		pc, err := NewPrefixCache(b, model, d.Train, 3, PrefixOptions{Prompt: d.PromptOptions(), Features: opt.Features, Batch: per})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := opt
+		o.Prefix = pc
+		r, err := Run(gocontext.Background(), b, newModel, d, m, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		worst := 0.0
+		for i := range whole.Losses {
+			worst = math.Max(worst, math.Abs(r.Losses[i]-whole.Losses[i]))
+		}
+		t.Logf("cache pass of %d per call, prompts %d..%d tokens: %d steps, losses differ by at most %.2g", per, lo, hi, len(r.Losses), worst)
+		if len(r.Losses) != len(whole.Losses) || worst > 1e-6 {
+			t.Errorf("cache pass of %d per call: %d steps (whole: %d), losses differ by %.3g (tolerance 1e-6)", per, len(r.Losses), len(whole.Losses), worst)
+		}
+	}
+}

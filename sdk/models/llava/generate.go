@@ -42,7 +42,7 @@ type GenerateOptions struct {
 	PrefillExtra []any // extra graph inputs for the Prefill hook (or Steer)
 	// Steer, if set, is applied to the prompt (prefill) with ApplySteer, its
 	// Inputs given as PrefillExtra: pyreft's behaviour. It replaces Hook's
-	// Prefill phase.
+	// Prefill phase, and a DecodeSteer's DecodeHook replaces its Decode phase.
 	Steer       Steer
 	DecodeExtra func(step int) []any
 	// OnBuild, if set, is called each time a phase's graph is built (once
@@ -121,7 +121,9 @@ func NewGenerator(b compute.Backend, m *Model, opt GenerateOptions, nPrefillExtr
 		built(Decode)
 		g := in[0].Graph()
 		var hook qwen2.Hook
-		if opt.Hook != nil {
+		if ds, ok := opt.Steer.(DecodeSteer); ok {
+			hook = ds.DecodeHook(scope)
+		} else if opt.Hook != nil {
 			hook = opt.Hook(scope, Decode, in[4:4+gen.nDec])
 		}
 		cache := cacheOf(in[4+gen.nDec:], in[2])

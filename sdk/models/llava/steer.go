@@ -29,6 +29,14 @@ type VisionSteer interface {
 	ImageHook(scope *model.Scope, extra []*Node) func(feat *Node) *Node
 }
 
+// DecodeSteer is a Steer that also edits every generated token (steering
+// vectors do; ReFT, as pyreft, edits the prompt only). DecodeHook needs no
+// extra inputs; nil leaves decoding alone.
+type DecodeSteer interface {
+	Steer
+	DecodeHook(scope *model.Scope) qwen2.Hook
+}
+
 // ApplySteer installs steer's hooks in in, from the extra graph inputs its
 // Inputs returned; nil steer installs nothing.
 func ApplySteer(scope *model.Scope, steer Steer, in *Inputs, extra []*Node) {

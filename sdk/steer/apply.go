@@ -1,0 +1,101 @@
+package steer
+
+import (
+	"fmt"
+
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/visreft/visreft/sdk/models/llava"
+	"github.com/visreft/visreft/sdk/models/qwen2"
+)
+
+// Scales weigh a vector where it is added: on the image tokens and on the
+// text tokens separately (text vectors need not suit image tokens, as
+// "Textual steering vectors" found), and whether generated tokens are
+// steered too (with Text's scale).
+type Scales struct {
+	Text, Image float64
+	Decode      bool
+}
+
+// Steerer adds one layer's vector to that decoder block's output, times
+// Scales.Image at the image tokens and Scales.Text at every other valid
+// position (the prompt's text and, in a likelihood evaluation, the
+// scored answer), and with Scales.Decode at every generated token. It is a
+// llava.Steer (and a llava.DecodeSteer). Zero scales change nothing.
+type Steerer struct {
+	Layer       int
+	Vec         []float32
+	Scales      Scales
+	Method      string
+	ImageTokens int // image tokens per example (the model's patches)
+}
+
+var (
+	_ llava.Steer       = (*Steerer)(nil)
+	_ llava.DecodeSteer = (*Steerer)(nil)
+)
+
+// New steers with vecs' vector at layer.
+func New(vecs *Vectors, layer int, s Scales) (*Steerer, error) {
+	v := vecs.At(layer)
+	if v == nil {
+		return nil, fmt.Errorf("steer: no vector for layer %d (the vectors have layers %v)", layer, vecs.Layers)
+	}
+	if vecs.ImageTokens <= 0 {
+		return nil, fmt.Errorf("steer: the vectors do not say how many image tokens the model has")
+	}
+	return &Steerer{Layer: layer, Vec: v, Scales: s, Method: vecs.Method, ImageTokens: vecs.ImageTokens}, nil
+}
+
+func (st *Steerer) String() string {
+	return fmt.Sprintf("%s vector at layer %d, scale %g on text, %g on image tokens", st.Method, st.Layer, st.Scales.Text, st.Scales.Image)
+}
+
+// Inputs are the batch's weight per position [b, L] float32: Image at the
+// image tokens, Text at the other valid positions, 0 at padding.
+func (st *Steerer) Inputs(bt llava.Batch) ([]any, error) {
+	w := make([][]float32, len(bt.Valid))
+	for r := range bt.Valid {
+		w[r] = make([]float32, bt.Length)
+		for p, ok := range bt.Valid[r] {
+			if ok {
+				w[r][p] = float32(st.Scales.Text)
+			}
+		}
+	}
+	for r, start := range bt.ImageStart {
+		for p := start; p < start+st.ImageTokens; p++ {
+			w[r][p] = float32(st.Scales.Image)
+		}
+	}
+	return []any{w}, nil
+}
+
+// Hook adds the vector at st.Layer, weighted per position by extra[0].
+func (st *Steerer) Hook(scope *model.Scope, extra []*Node) qwen2.Hook {
+	weights := extra[0]
+	return func(layer int, h *Node) *Node {
+		if layer != st.Layer {
+			return h
+		}
+		v := Const(h.Graph(), st.Vec)
+		add := Mul(InsertAxes(ConvertDType(weights, h.DType()), -1), Reshape(ConvertDType(v, h.DType()), 1, 1, len(st.Vec)))
+		return Add(h, add)
+	}
+}
+
+// DecodeHook adds the vector times Scales.Text at every generated token
+// when Scales.Decode; nil otherwise.
+func (st *Steerer) DecodeHook(scope *model.Scope) qwen2.Hook {
+	if !st.Scales.Decode || st.Scales.Text == 0 {
+		return nil
+	}
+	return func(layer int, h *Node) *Node {
+		if layer != st.Layer {
+			return h
+		}
+		v := MulScalar(Const(h.Graph(), st.Vec), st.Scales.Text)
+		return Add(h, Reshape(ConvertDType(v, h.DType()), 1, 1, len(st.Vec)))
+	}
+}

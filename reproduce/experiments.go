@@ -8,6 +8,10 @@ func init() {
 			"LoRA r8 on attention, full LLM+projector; compare with the paper's 0.019 / 0.17 / 60.99 %"})
 	register(&command{name: "methods", summary: "Table 5: validation accuracy of ReFT, LoRA and full fine-tuning", run: runMethods,
 		plan: "train each method 1 epoch (lr 1e-3, batch 1, AdamW) on the 80 % train split and report validation accuracy"})
+	register(&command{name: "steering", summary: "steering vectors beside Table 5: no training, chosen on the training split", run: runSteering,
+		plan: "read decoder block outputs at the answer with the right and a wrong answer appended over 3/4 of the training split; " +
+			"build vectors by mean difference and first principal component; choose layer, builder and scale on the other 1/4 by likelihood; " +
+			"report the choice on validation as Table 5 reports the methods; plot accuracy vs scale per layer"})
 	register(&command{name: "rank", summary: "Figure 4: accuracy vs LoReFT rank 4..14", run: runRank,
 		plan: "sweep LoReFT rank 4..14 on all layers; plot train and validation accuracy"})
 	register(&command{name: "layers", summary: "Figure 5: accuracy vs lowest intervened layer", run: runLayers,
@@ -21,6 +25,6 @@ func init() {
 			"at 5, 10 and 20 % of the full sweep's training examples; compare each first choice's validation accuracy with the sweep's best"})
 	register(&command{name: "figures", summary: "draw every table and figure from the runs stored so far; train nothing", run: runFigures,
 		plan: "read results/<preset>/<model>/<data>/runs/*.json (from this process, earlier ones or the shards of -shard i/n) and draw params, methods, rank, layers and example, naming the runs still missing"})
-	register(&command{name: "all", summary: "params, methods, rank, layers and example in turn", run: runAll,
-		plan: "run params, methods, rank, layers and example; write results/ and plots/"})
+	register(&command{name: "all", summary: "params, methods, steering, rank, layers and example in turn", run: runAll,
+		plan: "run params, methods, steering, rank, layers and example; write results/ and plots/"})
 }

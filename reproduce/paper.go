@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/fsutil"
 	"github.com/visreft/visreft/sdk/notebook"
 	"github.com/visreft/visreft/sdk/paper"
@@ -111,17 +112,18 @@ func runMethods(opts options) error {
 		return notHereYet(err, "methods", s)
 	}
 	noteMissing(rec, s)
+	blind := cvbench.BestBlindRule(s.Data.Train, s.Data.Val)
 	var cells [][]string
 	for _, r := range rows {
 		x := r.Result
 		cells = append(cells, []string{r.Label, f1(x.ValAccuracy), f1(x.ValByProtocol["likelihood"]), f1(r.Paper), f1(x.ChanceAccuracy),
-			f1(x.TrainAccuracy), fmt.Sprintf("%.4f %%", x.SharePercent), f1(x.ExamplesPerSec)})
+			f1(blind.Accuracy), f1(x.TrainAccuracy), fmt.Sprintf("%.4f %%", x.SharePercent), f1(x.ExamplesPerSec), fmt.Sprintf("%.0f", x.TrainSeconds)})
 	}
-	title := "Table 5: validation accuracy (%), " + s.ProtocolNote()
+	title := "Table 5: validation accuracy (%), " + s.ProtocolNote() + "; best image-blind rule " + blind.Rule
 	if s.Synthetic {
 		title += " [" + s.Provenance + "]"
 	}
-	notebook.Table(title, []string{"method", "ours (generation)", "ours (likelihood)", "paper", "chance", "train", "trainable", "examples/s"}, cells)
+	notebook.Table(title, []string{"method", "ours (generation)", "ours (likelihood)", "paper", "chance", "image-blind", "train", "trainable", "examples/s", "seconds"}, cells)
 	rec.Config, rec.Results = s.RecordConfig(), rows
 	if err := rec.save(opts); err != nil {
 		return err
@@ -261,7 +263,7 @@ func runFigures(opts options) error {
 }
 
 func runAll(opts options) error {
-	for _, name := range []string{"params", "methods", "rank", "layers", "example"} {
+	for _, name := range []string{"params", "methods", "steering", "rank", "layers", "example"} {
 		fmt.Printf("== %s\n", name)
 		if err := experiments[name].run(opts); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
@@ -306,4 +308,33 @@ func printMethodPlans(w io.Writer, preset string) error {
 		}
 	}
 	return nil
+}
+
+func runSteering(opts options) error {
+	s, rec, opts, ok, err := begin("steering", opts)
+	if !ok || err != nil {
+		return err
+	}
+	r, err := s.Steering()
+	if err != nil {
+		return notHereYet(err, "steering", s)
+	}
+	var cells [][]string
+	for _, p := range r.Points {
+		cells = append(cells, []string{p.Method, fmt.Sprint(p.Layer), fmt.Sprintf("%g", p.Scales.Text), fmt.Sprintf("%g", p.Scales.Image), f1(p.Accuracy), fmt.Sprintf("%.3f", p.LogLik)})
+	}
+	notebook.Table(fmt.Sprintf("Steering vectors on the selection split (%d training questions held out; vectors from %d others), accuracy by likelihood (%%)",
+		r.SelectionExamples, r.VectorExamples), []string{"builder", "layer", "text scale", "image scale", "accuracy", "mean log-prob of the right choice"}, cells)
+	x := r.Result
+	fmt.Printf("steering: chose %s on the selection split; validation %.1f %% (%s), %.1f %% by likelihood; chance %.1f %%; %.0f s (capture %.0f s, selection %.0f s), 0 trained parameters\n",
+		r.Chosen, x.ValAccuracy, x.Protocol, x.ValByProtocol["likelihood"], x.ChanceAccuracy, r.Seconds(), r.CaptureSeconds, r.SelectSeconds)
+	rec.Config, rec.Results = s.RecordConfig(), r
+	if err := rec.save(opts); err != nil {
+		return err
+	}
+	fig, err := s.SteeringFigure(r)
+	if err != nil {
+		return err
+	}
+	return saveFigure(opts, "steering", fig)
 }

@@ -247,11 +247,17 @@ func (opt Options) withDefaults() Options {
 // Run evaluates a trained one (same protocols, splits, features and
 // compute dtype): the "base" row of Table 5. The model stays the caller's.
 func EvaluateBase(b compute.Backend, model *llava.Model, d Data, opt Options, progress io.Writer) (*Result, error) {
+	return EvaluateSteered(b, model, nil, "base", d, opt, progress)
+}
+
+// EvaluateSteered is EvaluateBase with steer applied (a training-free
+// method, e.g. sdk/steer's vectors): a Result named name, nothing trained.
+func EvaluateSteered(b compute.Backend, model *llava.Model, steer llava.Steer, name string, d Data, opt Options, progress io.Writer) (*Result, error) {
 	d.Prompt = d.PromptOptions()
 	opt = opt.withDefaults()
-	res := &Result{Method: "base", TotalParams: llava.CountParams(model.Config).Total, PrefixLayer: -1,
+	res := &Result{Method: name, TotalParams: llava.CountParams(model.Config).Total, PrefixLayer: -1,
 		Protocol: opt.EvalModes[0].String(), TrainAccuracy: math.NaN(), ValAccuracy: math.NaN(), ExamplesPerSec: math.NaN()}
-	return res, res.evaluate(b, model, nil, d, opt, "base", progress)
+	return res, res.evaluate(b, model, steer, d, opt, name, progress)
 }
 
 // evaluate fills res's accuracies: every protocol on d.Val and on part of

@@ -68,7 +68,8 @@ type MethodRow struct {
 }
 
 // Methods reproduces Table 5: ReFT, LoRA and full fine-tuning, each trained
-// and evaluated on the preset.
+// and evaluated on the preset, beside the base model and the training-free
+// steering vectors (Steering), evaluated alike.
 func (s *Setup) Methods() ([]MethodRow, *plot.Figure, error) {
 	var rows []MethodRow
 	var bars []plot.MethodResult
@@ -89,6 +90,12 @@ func (s *Setup) Methods() ([]MethodRow, *plot.Figure, error) {
 	}
 	if len(rows) == 0 {
 		return nil, nil, s.noRuns("methods")
+	}
+	if st, err := s.Steering(); err == nil {
+		rows = append(rows, MethodRow{SteeringLabel, math.NaN(), st.Result})
+		bars = append(bars, plot.MethodResult{Method: "Steering", Val: st.Result.ValAccuracy, Paper: math.NaN()})
+	} else if !s.missing(err) {
+		return nil, nil, fmt.Errorf("steering: %w", err)
 	}
 	base, err := s.Base()
 	if err != nil {

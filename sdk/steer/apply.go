@@ -29,6 +29,7 @@ type Steerer struct {
 	Scales      Scales
 	Method      string
 	ImageTokens int // image tokens per example (the model's patches)
+	decodeBuilt bool
 }
 
 var (
@@ -52,8 +53,25 @@ func (st *Steerer) String() string {
 	return fmt.Sprintf("%s vector at layer %d, scale %g on text, %g on image tokens", st.Method, st.Layer, st.Scales.Text, st.Scales.Image)
 }
 
-// Inputs are the batch's weight per position [b, L] float32: Image at the
-// image tokens, Text at the other valid positions, 0 at padding.
+// Set changes the vector and scales (a sweep over scales or builders at
+// one layer reuses one evaluator: the prompt's graphs take both as inputs
+// per batch). Once a generation graph has been built with decoding steered
+// (DecodeHook), that graph holds the vector it was built with, and Set is
+// refused: make a new Steerer.
+func (st *Steerer) Set(vec []float32, s Scales) error {
+	if len(vec) != len(st.Vec) {
+		return fmt.Errorf("steer: a vector of %d values for a steerer of %d", len(vec), len(st.Vec))
+	}
+	if st.decodeBuilt {
+		return fmt.Errorf("steer: a generation graph already holds this steerer's vector; make a new Steerer")
+	}
+	st.Vec, st.Scales = vec, s
+	return nil
+}
+
+// Inputs are the batch's weight per position [b, L] float32 (Image at the
+// image tokens, Text at the other valid positions, 0 at padding) and the
+// vector [hidden].
 func (st *Steerer) Inputs(bt llava.Batch) ([]any, error) {
 	w := make([][]float32, len(bt.Valid))
 	for r := range bt.Valid {
@@ -69,17 +87,16 @@ func (st *Steerer) Inputs(bt llava.Batch) ([]any, error) {
 			w[r][p] = float32(st.Scales.Image)
 		}
 	}
-	return []any{w}, nil
+	return []any{w, st.Vec}, nil
 }
 
-// Hook adds the vector at st.Layer, weighted per position by extra[0].
+// Hook adds the vector extra[1] at st.Layer, weighted per position by extra[0].
 func (st *Steerer) Hook(scope *model.Scope, extra []*Node) qwen2.Hook {
-	weights := extra[0]
+	weights, v := extra[0], extra[1]
 	return func(layer int, h *Node) *Node {
 		if layer != st.Layer {
 			return h
 		}
-		v := Const(h.Graph(), st.Vec)
 		add := Mul(InsertAxes(ConvertDType(weights, h.DType()), -1), Reshape(ConvertDType(v, h.DType()), 1, 1, len(st.Vec)))
 		return Add(h, add)
 	}
@@ -91,11 +108,13 @@ func (st *Steerer) DecodeHook(scope *model.Scope) qwen2.Hook {
 	if !st.Scales.Decode || st.Scales.Text == 0 {
 		return nil
 	}
+	st.decodeBuilt = true
+	vec := append([]float32(nil), st.Vec...)
 	return func(layer int, h *Node) *Node {
 		if layer != st.Layer {
 			return h
 		}
-		v := MulScalar(Const(h.Graph(), st.Vec), st.Scales.Text)
+		v := MulScalar(Const(h.Graph(), vec), st.Scales.Text)
 		return Add(h, Reshape(ConvertDType(v, h.DType()), 1, 1, len(st.Vec)))
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/fsutil"
 	"github.com/visreft/visreft/sdk/notebook"
 	"github.com/visreft/visreft/sdk/paper"
@@ -112,18 +111,7 @@ func runMethods(opts options) error {
 		return notHereYet(err, "methods", s)
 	}
 	noteMissing(rec, s)
-	blind := cvbench.BestBlindRule(s.Data.Train, s.Data.Val)
-	var cells [][]string
-	for _, r := range rows {
-		x := r.Result
-		cells = append(cells, []string{r.Label, f1(x.ValAccuracy), f1(x.ValByProtocol["likelihood"]), f1(r.Paper), f1(x.ChanceAccuracy),
-			f1(blind.Accuracy), f1(x.TrainAccuracy), fmt.Sprintf("%.4f %%", x.SharePercent), f1(x.ExamplesPerSec), fmt.Sprintf("%.0f", x.TrainSeconds)})
-	}
-	title := "Table 5: validation accuracy (%), " + s.ProtocolNote() + "; best image-blind rule " + blind.Rule
-	if s.Synthetic {
-		title += " [" + s.Provenance + "]"
-	}
-	notebook.Table(title, []string{"method", "ours (generation)", "ours (likelihood)", "paper", "chance", "image-blind", "train", "trainable", "examples/s", "seconds"}, cells)
+	s.MethodsTable(rows).Show()
 	rec.Config, rec.Results = s.RecordConfig(), rows
 	if err := rec.save(opts); err != nil {
 		return err

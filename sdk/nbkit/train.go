@@ -118,15 +118,6 @@ func SweepNote(s *paper.Setup, what string) func(paper.SweepRow) {
 	}
 }
 
-// MethodsTable is Table 5's rows (paper.Setup.Methods) as a table.
-func MethodsTable(title string, rows []paper.MethodRow) notebook.TableData {
-	t := notebook.TableData{Title: title, Header: []string{"method", "validation accuracy", "paper", "trainable"}}
-	for _, r := range rows {
-		t.Rows = append(t.Rows, []string{r.Label, pct(r.Result.ValAccuracy), pct(r.Paper), fmt.Sprintf("%.4f %%", r.Result.SharePercent)})
-	}
-	return t
-}
-
 // Table4 is Table 4's rows (paper.Table4) as a table.
 func Table4(rows []paper.ParamRow) notebook.TableData {
 	t := notebook.TableData{Title: "Table 4: trainable parameters", Header: []string{"method", "trainable", "share", "paper", "matches"}}

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/visreft/visreft/sdk/cvbench"
+	"github.com/visreft/visreft/sdk/notebook"
+
 	"github.com/visreft/visreft/sdk/experiment"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/plot"
@@ -105,6 +108,32 @@ func (s *Setup) Methods() ([]MethodRow, *plot.Figure, error) {
 	bars = append([]plot.MethodResult{{Method: BaseLabel, Val: base.ValAccuracy, Paper: math.NaN()}}, bars...)
 	fig, err := plot.Methods(bars, s.FigureOptions("Table 5: validation accuracy by method"))
 	return rows, fig, err
+}
+
+// MethodsTable is Table 5's rows as a table: per method the validation
+// accuracy by each protocol, the paper's, chance and the best image-blind
+// rule (cvbench.BestBlindRule, fitted on the training split), training
+// accuracy, the trainable share, speed and the seconds it took (for the
+// steering vectors: capture and selection).
+func (s *Setup) MethodsTable(rows []MethodRow) notebook.TableData {
+	blind := cvbench.BestBlindRule(s.Data.Train, s.Data.Val)
+	pct := func(v float64) string {
+		if math.IsNaN(v) {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.1f", v)
+	}
+	t := notebook.TableData{Title: "Table 5: validation accuracy (%), " + s.ProtocolNote() + "; best image-blind rule " + blind.Rule,
+		Header: []string{"method", "ours (generation)", "ours (likelihood)", "paper", "chance", "image-blind", "train", "trainable", "examples/s", "seconds"}}
+	if s.Synthetic {
+		t.Title += " [" + s.Provenance + "]"
+	}
+	for _, r := range rows {
+		x := r.Result
+		t.Rows = append(t.Rows, []string{r.Label, pct(x.ValByProtocol["generate"]), pct(x.ValByProtocol["likelihood"]), pct(r.Paper), pct(x.ChanceAccuracy),
+			pct(blind.Accuracy), pct(x.TrainAccuracy), fmt.Sprintf("%.4f %%", x.SharePercent), pct(x.ExamplesPerSec), fmt.Sprintf("%.0f", x.TrainSeconds)})
+	}
+	return t
 }
 
 // MarshalJSON writes a row with null for a paper value the paper does not

@@ -20,6 +20,9 @@ func Card(r *Report) string {
 	counts := llava.CountParams(c)
 	p("---\nlicense: apache-2.0\ntags: [visreft, llava-qwen2, synthetic, from-scratch]\n---\n\n")
 	p("# visreft-mini\n\n")
+	if o.Mixture.Objects {
+		p("Version 2: wider, 64 image tokens, and a mixture that asks about every object and teaches letter answers on other question types.\n\n")
+	}
 	p("A small model of nanoLLaVA's architecture that visreft pretrained from scratch on synthetic scenes, " +
 		"so that representation fine-tuning demos have a model that sees something to steer. " +
 		"It knows only the generator's world: coloured circles, squares and triangles on a grid; " +
@@ -64,15 +67,40 @@ func Card(r *Report) string {
 			"(\"Is the red cube in front of the blue sphere? (A) no (B) yes\" \"(B)\"): the answer format of a multiple-choice benchmark, "+
 			"taught on a question type CV-Bench never asks, in a layout it does not use.\n\n", 100*mo.Lettered)
 	}
-	if mo.Choices > 0 {
+	if mo.Choices > 0 && mo.Objects {
+		p("%.0f %% of the count questions are asked with three to five counts numbered in Roman numerals on the question's line (the truth at a uniform rank) "+
+			"and answered with the number (\"How many red circles are there? (i) 4 (ii) 2 (iii) 3\" \"(iii)\"): picking one of the options listed, "+
+			"with labels and a layout CV-Bench does not use.\n\n", 100*mo.Choices)
+	} else if mo.Choices > 0 {
 		p("%.0f %% of the questions with a closed set of answers (counts, which of two objects, which half) are asked with their options "+
 			"numbered in Roman numerals on the question's line and answered with the number "+
 			"(\"How many red stars are there? (i) 4 (ii) 2 (iii) 3\" \"(iii)\"): picking one of the options listed, "+
 			"with labels and a layout CV-Bench does not use; mapping them onto its letters is left to fine-tuning.\n\n", 100*mo.Choices)
 	}
-	p("**Held out:** no question is in CV-Bench's format (its question wording, lettered choices \"(A) ... (B) ...\") and no scene comes from a " +
-		"CV-Bench-format data set (those use small generator seeds, 1 for the demo and paper presets; this mixture's seed is mixed with a 64-bit constant). " +
-		"CV-Bench-format questions are for fine-tuning.\n\n")
+	if mo.Objects {
+		p("Questions are also asked about every object of a scene, distractors included (`mini.ObjectQuestions`): its colour " +
+			"(\"What colour is the triangle?\" \"blue\", for a shape drawn once), its shape (\"What shape is the blue object?\" \"triangle\"), " +
+			"whether a kind is there (\"Is there a green cube in the picture?\"), which half of the picture it is in, and of two objects which is " +
+			"further left or higher up (2D) or nearer to the camera (3D): more looks per image, each at one or two objects. " +
+			"The first question of a conversation is always one of its scene's own task (count, relation, depth or distance); each later one comes from " +
+			"a group drawn uniformly among the task's questions, positions, attributes and comparisons.\n\n")
+	}
+	if mo.MultipleChoice > 0 {
+		p("%.0f %% of the colour, shape and existence questions are asked in CV-Bench's multiple-choice layout and answered with the letter "+
+			"(\"What colour is the triangle? Select from the following choices.\\n(A) red\\n(B) blue\" \"(B)\"; 2-5 options, the answer at a uniformly drawn place): "+
+			"the answer format of the benchmark, taught on question types it never asks, as real VLMs' instruction data teaches letter answers "+
+			"(`mini.MultipleChoiceQA`).\n\n", 100*mo.MultipleChoice)
+	}
+	if mo.MultipleChoice > 0 {
+		p("**Held out:** no count, relation, depth or distance question is asked in CV-Bench's layout, answered with a letter or in CV-Bench's wording " +
+			"(the letter layout appears on colour, shape and existence questions only), and no scene comes from a " +
+			"CV-Bench-format data set (those use small generator seeds, 1 for the demo and paper presets; this mixture's seed is mixed with a 64-bit constant). " +
+			"CV-Bench's four tasks in its format are for fine-tuning.\n\n")
+	} else {
+		p("**Held out:** no question is in CV-Bench's format (its question wording, lettered choices \"(A) ... (B) ...\") and no scene comes from a " +
+			"CV-Bench-format data set (those use small generator seeds, 1 for the demo and paper presets; this mixture's seed is mixed with a 64-bit constant). " +
+			"CV-Bench-format questions are for fine-tuning.\n\n")
+	}
 
 	if o.Init != "" {
 		p("## Stages\n\nThis run continued from the visreft-mini in `%s` (config.json and weights sha256 %s), whose card describes the first stage; "+

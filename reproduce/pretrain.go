@@ -51,7 +51,8 @@ const miniDefaultOut = "testdata/models/visreft-mini"
 //	VISREFT_MINI_TOWER_INIT  a fresh tower's init: siglip (SigLIP's), v1 (visreft-mini v1's)
 //	VISREFT_MINI_OBJECTS     1: ask about every object of a scene (mixture v2; 0: not)
 //	VISREFT_MINI_MC          share of colour, shape and existence questions in CV-Bench's lettered layout (0)
-var miniEnv = []string{"OUT", "STEPS", "BATCH", "LR", "WARMUP", "SEED", "ROWS", "TURNS", "SPEC", "CKPT", "CKPT_EVERY", "EVAL", "INIT", "LETTERED", "CAPTIONS", "TASKS", "POSITIONS", "CHOICES", "TOWER_INIT", "OBJECTS", "MC"}
+//	VISREFT_MINI_EVAL_ONLY   1: train nothing; answer the held-out questions with the run's last checkpoint
+var miniEnv = []string{"OUT", "STEPS", "BATCH", "LR", "WARMUP", "SEED", "ROWS", "TURNS", "SPEC", "CKPT", "CKPT_EVERY", "EVAL", "INIT", "LETTERED", "CAPTIONS", "TASKS", "POSITIONS", "CHOICES", "TOWER_INIT", "OBJECTS", "MC", "EVAL_ONLY"}
 
 // miniOptions reads the VISREFT_MINI_* settings through getenv; an
 // unknown VISREFT_MINI_ variable or a bad value is an error naming it.
@@ -123,6 +124,7 @@ func miniOptions(getenv func(string) string, environ []string) (mini.Options, er
 	}
 	flag("POSITIONS", &o.Mixture.Positions)
 	flag("OBJECTS", &o.Mixture.Objects)
+	flag("EVAL_ONLY", &o.EvalOnly)
 	if v := getenv("VISREFT_MINI_TASKS"); v != "" {
 		parts := strings.Split(v, ",")
 		if len(parts) != 4 {
@@ -218,10 +220,22 @@ func runPretrainMini(_ options) error {
 		}
 		return err
 	}
-	fmt.Printf("visreft-mini: %d steps, loss %.3f -> %.3f, %.1f min in this process, median step %.2f s; wrote %s (%.1f MB weights)\n",
-		rep.Steps, rep.Losses[0], rep.Losses[len(rep.Losses)-1], rep.Seconds/60, rep.MedianStep(), o.Out, rep.WeightsMB)
-	if rep.Eval != nil {
-		fmt.Printf("held-out exact answers: %.1f %% of %d\n", rep.Eval.Accuracy(), rep.Eval.N)
+	if o.EvalOnly {
+		fmt.Printf("visreft-mini checkpoint at step %d (%s), nothing trained or written\n", rep.Steps, o.CheckpointDir)
+	} else {
+		fmt.Printf("visreft-mini: %d steps, loss %.3f -> %.3f, %.1f min in this process, median step %.2f s; wrote %s (%.1f MB weights)\n",
+			rep.Steps, rep.Losses[0], rep.Losses[len(rep.Losses)-1], rep.Seconds/60, rep.MedianStep(), o.Out, rep.WeightsMB)
+	}
+	if e := rep.Eval; e != nil {
+		fmt.Printf("held-out exact answers: %.1f %% of %d\n", e.Accuracy(), e.N)
+		for _, k := range e.Kinds() {
+			fmt.Printf("  %-18s %3d of %3d (%.0f %%)\n", k, e.ByKind[k][0], e.ByKind[k][1], 100*float64(e.ByKind[k][0])/float64(max(1, e.ByKind[k][1])))
+		}
+		if o.EvalOnly {
+			for _, x := range e.Samples {
+				fmt.Printf("  %q -> %q (want %q)\n", x.Q, x.Got, x.Want)
+			}
+		}
 	}
 	return nil
 }

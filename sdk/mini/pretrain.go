@@ -52,6 +52,11 @@ type Options struct {
 	CheckpointEvery int // optimizer steps; 0: 50
 
 	EvalItems int // held-out questions answered at the end; 0: 256; negative: none
+	// EvalOnly trains nothing: it loads the run's last checkpoint (the same
+	// options' CheckpointDir, left untouched) and answers the held-out
+	// questions, to see what a run in progress has learned. Report.Steps
+	// is the checkpoint's step; nothing is written.
+	EvalOnly bool
 
 	Backend    compute.Backend // nil: backend.New()
 	Progress   io.Writer       // progress bars; nil: none
@@ -291,7 +296,12 @@ func Pretrain(cctx gocontext.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(o.CheckpointDir, train.StateFile)); err == nil {
+	if o.EvalOnly {
+		if err := tr.Resume(o.CheckpointDir); err != nil {
+			return nil, fmt.Errorf("mini: evaluating the run's checkpoint: %w", err)
+		}
+		rep.ResumedAt, rep.Steps = tr.Step(), tr.Step()
+	} else if _, err := os.Stat(filepath.Join(o.CheckpointDir, train.StateFile)); err == nil {
 		if err := tr.Resume(o.CheckpointDir); err != nil {
 			return nil, err
 		}
@@ -300,13 +310,15 @@ func Pretrain(cctx gocontext.Context, o Options) (*Report, error) {
 			fmt.Fprintf(o.Progress, "pretrain-mini: resuming from step %d of %d (%s)\n", tr.Step(), tr.TotalSteps(), o.CheckpointDir)
 		}
 	}
-	start := time.Now()
-	last = start
-	res, err := tr.Run(cctx)
-	rep.Seconds = time.Since(start).Seconds()
-	rep.Steps, rep.Losses, rep.Examples = res.Steps, res.Losses, res.Examples
-	if err != nil {
-		return rep, err
+	if !o.EvalOnly {
+		start := time.Now()
+		last = start
+		res, err := tr.Run(cctx)
+		rep.Seconds = time.Since(start).Seconds()
+		rep.Steps, rep.Losses, rep.Examples = res.Steps, res.Losses, res.Examples
+		if err != nil {
+			return rep, err
+		}
 	}
 	m := &llava.Model{Config: cfg, Ctx: scope, Tokenizer: tok, Images: Images(cfg)}
 	if o.EvalItems > 0 {
@@ -324,6 +336,9 @@ func Pretrain(cctx gocontext.Context, o Options) (*Report, error) {
 			return rep, err
 		}
 		rep.Eval = &ev
+	}
+	if o.EvalOnly {
+		return rep, nil
 	}
 	if err := Save(o.Out, m, vocab.JSON, rep); err != nil {
 		return rep, err

@@ -110,6 +110,22 @@ func TestPretrainResumes(t *testing.T) {
 		t.Fatal("a cancelled run wrote the model folder")
 	}
 	split.OnStep = nil
+	// EvalOnly reads the run's checkpoint (step 4), answers held-out
+	// questions and leaves the checkpoint and the model folder alone.
+	state, _ := os.ReadFile(filepath.Join(split.CheckpointDir, train.StateFile))
+	probe := split
+	probe.EvalOnly, probe.EvalItems = true, 8
+	pr, err := Pretrain(gocontext.Background(), probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(filepath.Join(split.CheckpointDir, train.StateFile))
+	if pr.Steps != 4 || pr.Eval == nil || pr.Eval.N != 8 || len(state) == 0 || !bytes.Equal(state, after) {
+		t.Errorf("EvalOnly: step %d, eval %+v, checkpoint state unchanged %v", pr.Steps, pr.Eval, bytes.Equal(state, after))
+	}
+	if _, err := os.Stat(split.Out); err == nil {
+		t.Error("EvalOnly wrote the model folder")
+	}
 	got, err := Pretrain(gocontext.Background(), split)
 	if err != nil {
 		t.Fatal(err)

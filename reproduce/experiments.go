@@ -7,7 +7,7 @@ func init() {
 		plan: "count parameters of nanoLLaVA from its config (no weights needed) for LoReFT r4 on 24 layers, " +
 			"LoRA r8 on attention, full LLM+projector; compare with the paper's 0.019 / 0.17 / 60.99 %"})
 	register(&command{name: "methods", summary: "Table 5: validation accuracy of ReFT, LoRA and full fine-tuning", run: runMethods,
-		plan: "train each method 1 epoch (lr 1e-3, batch 1, AdamW) on the 80 % train split and report validation accuracy"})
+		plan: "train each method 1 epoch (lr 1e-3, batch 1, AdamW) on the train split (80 % of CV-Bench on the paper preset, 600 of 1,000 synthetic rows on the demo preset) and report validation accuracy beside the base model and the steering vectors"})
 	register(&command{name: "steering", summary: "steering vectors beside Table 5: no training, chosen on the training split", run: runSteering,
 		plan: "read decoder block outputs at the answer with the right and a wrong answer appended over 3/4 of the training split; " +
 			"build vectors by mean difference and first principal component; choose layer, builder and scale on the other 1/4 by likelihood; " +

@@ -106,13 +106,19 @@ func LoadMini(dir string) (*llava.Model, error) {
 var DataOptions = cvbench.GenerateOptions{Seed: 1, ImageSize: 64,
 	Counts: cvbench.TaskCounts{Count: 40, Relation: 40, Depth: 40, Distance: 40}}
 
-// PresetDataOptions size the demo preset's synthetic data set (600 rows,
-// 120 for validation): large enough that a validation accuracy's standard
-// error is about 4.5 points rather than the small set's 9. visreft-mini
-// never saw these scenes (its mixture's generator seed is mixed with a
-// 64-bit constant, mini.SceneSeed).
+// PresetDataOptions size the demo preset's synthetic data set: 1,000 rows,
+// 250 per task, of which the preset holds out 400 for validation
+// (PresetValFraction), so that one standard error of a validation accuracy
+// is at most 2.5 points (the small set's is 9). visreft-mini never saw
+// these scenes (its mixture's generator seed is mixed with a 64-bit
+// constant, mini.SceneSeed).
 var PresetDataOptions = cvbench.GenerateOptions{Seed: 1, ImageSize: 64,
-	Counts: cvbench.TaskCounts{Count: 150, Relation: 150, Depth: 150, Distance: 150}}
+	Counts: cvbench.TaskCounts{Count: 250, Relation: 250, Depth: 250, Distance: 250}}
+
+// PresetValFraction is the demo preset's validation share of
+// PresetDataOptions' rows: 400 of 1,000 (the paper preset keeps
+// cvbench.DefaultValFraction).
+const PresetValFraction = 0.4
 
 // DataDir returns a folder holding the small synthetic CV-Bench-format
 // data set (DataOptions), generating it on first use under the user cache

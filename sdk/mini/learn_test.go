@@ -28,7 +28,7 @@ func miniData(t testing.TB, nTrain, nVal int) Data {
 	if err != nil {
 		t.Fatal(err)
 	}
-	train, val := ds.Split(cvbench.SplitOptions{Seed: 0, ValFraction: 0.2})
+	train, val := ds.Split(cvbench.SplitOptions{Seed: 0, ValFraction: demo.PresetValFraction})
 	two := func(xs []cvbench.Example, n int) []cvbench.Example {
 		var out []cvbench.Example
 		for _, x := range xs {

@@ -13,14 +13,31 @@ import (
 // fine-tuned, evaluated as the runs are (here by likelihood, through the
 // cached features): its accuracy and choice log-probabilities are what
 // eval.Evaluate gives the base model from pixels, and it trains nothing.
+// The headline's blanked-image control and the steering vectors follow the
+// three methods.
 func TestMethodsStartFromTheBase(t *testing.T) {
 	s := tinySetup(t, "", Shard{})
 	rows, fig, err := s.Methods()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 4 || rows[0].Label != BaseLabel || rows[1].Label != "ReFT" {
+	if len(rows) != 6 || rows[0].Label != BaseLabel || rows[1].Label != "ReFT" || rows[4].Label != BlankedLabel || rows[5].Label != SteeringLabel {
 		t.Fatalf("rows %v", rows)
+	}
+	// The control's questions are the headline's, every image one grey image.
+	b, err := s.Blanked()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := b.Data.Val[0].ImageBytes()
+	for i, x := range append(b.Data.Train, b.Data.Val...) {
+		img, _ := x.ImageBytes()
+		if string(img) != string(first) || x.Question != append(s.Data.Train, s.Data.Val...)[i].Question {
+			t.Fatalf("blanked example %d: another image or question", i)
+		}
+	}
+	if b.ID.DataHash == s.ID.DataHash || rows[4].Result.Method != rows[1].Result.Method {
+		t.Errorf("the control has the headline's data identity (%s) or another method (%s)", b.ID.DataHash, rows[4].Result.Method)
 	}
 	base := rows[0].Result
 	m, err := s.NewModel()

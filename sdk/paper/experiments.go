@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/notebook"
@@ -94,6 +95,17 @@ func (s *Setup) Methods() ([]MethodRow, *plot.Figure, error) {
 	if len(rows) == 0 {
 		return nil, nil, s.noRuns("methods")
 	}
+	if b, err := s.Blanked(); err != nil {
+		return nil, nil, err
+	} else if r, err := b.Run(experiment.PaperReFT(4, "all")); err == nil {
+		b.releaseRun(r)
+		rows = append(rows, MethodRow{BlankedLabel, math.NaN(), r})
+		bars = append(bars, plot.MethodResult{Method: "ReFT, blanked", Val: r.ValAccuracy, Paper: math.NaN()})
+	} else if !b.missing(err) {
+		return nil, nil, fmt.Errorf("the blanked-image control: %w", err)
+	} else {
+		s.Missing = append(s.Missing, b.Missing...)
+	}
 	if st, err := s.Steering(); err == nil {
 		rows = append(rows, MethodRow{SteeringLabel, math.NaN(), st.Result})
 		bars = append(bars, plot.MethodResult{Method: "Steering", Val: st.Result.ValAccuracy, Paper: math.NaN()})
@@ -134,6 +146,40 @@ func (s *Setup) MethodsTable(rows []MethodRow) notebook.TableData {
 			pct(blind.Accuracy), pct(x.TrainAccuracy), fmt.Sprintf("%.4f %%", x.SharePercent), pct(x.ExamplesPerSec), fmt.Sprintf("%.0f", x.TrainSeconds)})
 	}
 	return t
+}
+
+// BlankedLabel is Table 5's negative control: the headline's LoReFT trained
+// and evaluated with every image replaced by one grey image (same
+// questions, same protocol), which only what the text gives away can answer.
+const BlankedLabel = "ReFT, images blanked (control)"
+
+// Blanked is the setup of the blanked-image control: the same preset, model,
+// questions, protocols and settings with every training and validation
+// image replaced by one grey image (cvbench.Blanked), its own base model,
+// caches and identity (data "<data>-blanked"; runs under RunsDir/blanked).
+func (s *Setup) Blanked() (*Setup, error) {
+	if s.blank != nil {
+		return s.blank, nil
+	}
+	b := *s
+	b.shared, b.features, b.valFeat, b.prefix, b.blank, b.Missing = sharedBase{}, nil, nil, nil, nil, nil
+	var err error
+	if b.Data.Train, err = cvbench.Blanked(s.Data.Train); err != nil {
+		return nil, err
+	}
+	if b.Data.Val, err = cvbench.Blanked(s.Data.Val); err != nil {
+		return nil, err
+	}
+	b.ID.Data, b.ID.DataHash = s.ID.Data+"-blanked", dataHash(b.Data.Train, b.Data.Val)
+	if s.RunsDir != "" {
+		b.RunsDir = filepath.Join(s.RunsDir, "blanked")
+	}
+	if s.CheckpointRoot != "" {
+		b.CheckpointRoot = filepath.Join(s.CheckpointRoot, "blanked")
+	}
+	b.Provenance = s.Provenance + "; every image blanked"
+	s.blank = &b
+	return s.blank, nil
 }
 
 // MarshalJSON writes a row with null for a paper value the paper does not

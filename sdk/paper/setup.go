@@ -89,6 +89,7 @@ type Setup struct {
 	NoSharedBase bool
 	baseConfig   llava.Config
 	tune         func(*experiment.Method)
+	blank        *Setup // the blanked-image control's setup (Blanked)
 }
 
 // PromptFromEnv is the prompt template: the paper's
@@ -149,6 +150,7 @@ func NewSetup(preset string, quick bool) (*Setup, error) {
 	var ds *cvbench.Dataset
 	dataName := ""
 	layerStep := 1
+	valFraction := cvbench.DefaultValFraction
 	switch preset {
 	case "demo":
 		// visreft-mini: a nanoLLaVA-architecture model pretrained by visreft
@@ -158,6 +160,7 @@ func NewSetup(preset string, quick bool) (*Setup, error) {
 		}
 		s.NewModel = demo.MiniModel
 		dataName = "synthetic-demo"
+		valFraction = demo.PresetValFraction
 		s.Synthetic, s.Ranks, s.EvalTrain = true, []int{1, 4, 12}, 16
 		layerStep = 2 // Figure 5 at every other lowest layer: 4 of 8
 		s.Provenance = "visreft-mini (pretrained by visreft on synthetic scenes), synthetic CV-Bench-format data"
@@ -225,7 +228,7 @@ func NewSetup(preset string, quick bool) (*Setup, error) {
 			s.Lowest = append(s.Lowest, k)
 		}
 	}
-	train, val := ds.Split(cvbench.SplitOptions{Seed: 0, ValFraction: 0.2})
+	train, val := ds.Split(cvbench.SplitOptions{Seed: 0, ValFraction: valFraction})
 	if quick && preset != "paper" {
 		train, val = perTask(train, 8), perTask(val, 4)
 		s.Ranks, s.EvalTrain = []int{4, 12}, 8

@@ -1,6 +1,13 @@
 // Package backend chooses the GoMLX backend visreft computes on and patches
 // the gaps of GoMLX v0.28.8 that our models hit.
 //
+//	b, choice, err := backend.New()
+//	if err != nil {
+//		return err
+//	}
+//	fmt.Println(choice.Describe()) // which backend, and why
+//	// b is the compute.Backend that visreft's calls take
+//
 // # Choosing a backend
 //
 // [New] honours GOMLX_BACKEND when it is set ("go", "go:ops_sequential",

@@ -2,6 +2,18 @@
 // (HF nyu-visionx/CV-Bench), the spatial-reasoning benchmark the paper
 // fine-tunes and evaluates nanoLLaVA on.
 //
+//	ds, err := cvbench.Open(ctx, cvbench.HubID, hub.DefaultOptions(), true) // or a local folder
+//	if err != nil {
+//		return err
+//	}
+//	train, val := ds.Split(cvbench.SplitOptions{Seed: 0}) // 80/20
+//	r := val[0].Render(cvbench.PromptOptions{Format: cvbench.PromptChatML})
+//	fmt.Println(r.Prompt, r.Target) // the model's input and the answer, e.g. "(A)"
+//
+//	correct := make([]bool, len(val)) // correct[i]: whether val[i] was answered right
+//	s, err := cvbench.Score(val, correct)
+//	fmt.Println(s) // the official CV-Bench score and its parts
+//
 // The real data set comes in two published forms, both read here:
 //
 //   - test_2d.parquet / test_3d.parquet with the image embedded as a

@@ -1,10 +1,3 @@
-// Package demo assembles the small presets: visreft-mini (a
-// nanoLLaVA-architecture model visreft pretrained on synthetic scenes,
-// shipped in testdata/models/visreft-mini) for the "demo" preset, a
-// random-weight one (llava.Demo with the real Qwen2 tokenizer shipped in
-// testdata/) for "random", and synthetic CV-Bench-format data, so that
-// every notebook and reproduce/ experiment runs in minutes on a CPU.
-// Everything made from them says "synthetic data" (and "random weights").
 package demo
 
 import (

@@ -1,7 +1,3 @@
-// Package eval scores vision-language models on CV-Bench-style multiple
-// choice: by generating and parsing the chosen letter, or by the
-// likelihood of each choice; accuracy overall, per task, per 2D/3D, the
-// official CV-Bench score, letter confusion, and results as JSON and CSV.
 package eval
 
 import (

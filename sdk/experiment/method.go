@@ -1,7 +1,3 @@
-// Package experiment runs the paper's experiments through one call: a
-// method (ReFT, LoRA or full fine-tuning) trained on a CV-Bench split and
-// evaluated, returning metrics, curves, timings and the trainable share;
-// and sweeps over ReFT ranks and layers. Notebooks and reproduce/ call it.
 package experiment
 
 import (

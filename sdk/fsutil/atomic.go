@@ -1,7 +1,3 @@
-// Package fsutil writes files atomically: a reader sees either the old
-// file or the complete new one, never a torn write, and a failed write
-// leaves the old file untouched. Every visreft writer (checkpoints,
-// interventions, results, data sets) goes through it.
 package fsutil
 
 import (

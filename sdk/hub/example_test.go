@@ -31,3 +31,15 @@ func ExampleSnapshot_dataset() {
 	dir, err := hub.Snapshot(context.Background(), "nyu-visionx/CV-Bench", []string{"img/**", "*.jsonl"}, opt)
 	fmt.Println(dir, err)
 }
+
+// Snapshot's patterns follow huggingface_hub's allow_patterns: "*" also
+// crosses "/", and a pattern ending in "/" selects a folder.
+func ExampleFilter() {
+	files := []string{"README.md", "config.json", "model.safetensors", "vision/config.json",
+		"img/2D/count/ade20k_10.png", "test_2d.jsonl"}
+	fmt.Println(hub.Filter(files, []string{"*.json", "*.safetensors"}))
+	fmt.Println(hub.Filter(files, []string{"img/", "*.jsonl"}))
+	// Output:
+	// [config.json model.safetensors vision/config.json]
+	// [img/2D/count/ade20k_10.png test_2d.jsonl]
+}

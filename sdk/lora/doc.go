@@ -1,5 +1,15 @@
 // Package lora adds LoRA adapters (Hu et al. 2021, as Hugging Face PEFT
-// implements them) to the Linear layers of visreft's models.
+// implements them) to the Linear layers of visreft's models: the LoRA baseline
+// that ReFT is compared with.
+//
+//	base := llava.Params(model.Config) // every weight's name and shape, from the config
+//	cfg := lora.Config{R: 8, Alpha: 16, TargetModules: []string{"q_proj", "v_proj"}}
+//	params, err := lora.Apply(model.Ctx, base, cfg) // lora_A, lora_B by each target
+//	if err != nil {
+//		return err
+//	}
+//	// ... train with train.LoRA(), then
+//	err = lora.Save(dir, model.Ctx, cfg, params, llava.HubID)
 //
 // An adapter on a Linear y = x·Wᵀ (W [out, in]) is two variables in the
 // Linear's own scope, lora_A [r, in] and lora_B [out, r], and nn.Linear adds

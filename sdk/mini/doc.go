@@ -4,6 +4,13 @@
 // model that sees something to steer, as nanoGPT gives text experiments a
 // small model that really works.
 //
+//	rep, err := mini.Pretrain(ctx, mini.Options{Out: "visreft-mini", Spec: mini.Default(), Seed: 1})
+//	if err != nil {
+//		return err
+//	}
+//	fmt.Println(rep.Steps, "steps,", rep.Params, "parameters")
+//	m, err := mini.Load("visreft-mini") // a *llava.Model, as llava.Load returns
+//
 // The pieces: a vocabulary cut out of Qwen2's byte-level BPE (BuildTokenizer:
 // the 256 byte tokens, the merges the synthetic corpus needs, the chat
 // markers; any text still encodes); the pretraining mixture (Mixture:

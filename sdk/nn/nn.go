@@ -1,15 +1,3 @@
-// Package nn holds the building blocks of visreft's models: Linear in the
-// Hugging Face [out, in] layout, RMSNorm, LayerNorm, rotary embeddings,
-// activations and attention. Each block reads its weights from a GoMLX
-// context scope whose path is the Hugging Face tensor name, so
-// scope.At("model").At("layers").At("3").At("self_attn").At("q_proj") holds
-// "weight" = model.layers.3.self_attn.q_proj.weight, and loading a
-// checkpoint is a name split.
-//
-// Weights keep their stored dtype (bf16 for nanoLLaVA); each block converts
-// them to the dtype of its input, so compute runs in whatever dtype the
-// activations carry. Normalisations and softmax compute in float32 as
-// transformers does. Graph builders panic on bad shapes (GoMLX convention).
 package nn
 
 import (

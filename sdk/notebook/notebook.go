@@ -1,6 +1,3 @@
-// Package notebook shows visreft's results inline in a GoNB notebook and
-// falls back to plain text on a terminal, so the same call works in a
-// notebook cell, in reproduce/ and in tests.
 package notebook
 
 import (

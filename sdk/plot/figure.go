@@ -1,8 +1,3 @@
-// Package plot draws visreft's figures in the paper's form (Figure 4 rank
-// sweep, Figure 5 layer sweep, Tables 4 and 5 as charts, training curves)
-// in one house style, as SVG for notebooks and plots/ and as PNG for
-// reports. Every figure made from synthetic data or random weights must
-// say so: set Options.Synthetic and the title carries the label.
 package plot
 
 import (

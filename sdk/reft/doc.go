@@ -1,6 +1,22 @@
-// Package reft is representation fine-tuning: the pyreft intervention
-// family as typed values, the sites they sit on, their application inside a
-// GoMLX graph through model hooks, and their files.
+// Package reft is representation fine-tuning, the method visreft studies on
+// nanoLLaVA: the pyreft intervention family as typed values, the sites they
+// sit on, their application inside a GoMLX graph through model hooks, and
+// their files.
+//
+//	set, err := reft.NewSet(reft.NanoLLaVA(), reft.Spec{
+//		Type: reft.LoReFT, Rank: 4, Layers: "all", Positions: "sme", ShareWeights: true})
+//	if err != nil {
+//		return err
+//	}
+//	err = reft.Init(scope.At("reft"), set, reft.InitOptions{Seed: 1})
+//	loc, err := set.Locate(text, seqLen) // on the host; text[i]: example i's prompt token indices
+//
+//	// In the graph, with loc.Index and loc.Valid fed as pos:
+//	hook := set.Hook(scope.At("reft"), pos, reft.HookOptions{})
+//	out := qwen2.Decoder(scope, c, qwen2.Input{Embeds: x, Positions: rope, Mask: mask, Hook: hook})
+//
+//	// After training:
+//	err = reft.Save(dir, b, scope.At("reft"), set)
 //
 // # Interventions (d = hidden size, r = rank, h one position's state)
 //

@@ -1,8 +1,3 @@
-// Package sample turns a CV-Bench example into a nanoLLaVA model input: the
-// prompt rendered in a template with the image placeholder, tokenized, and
-// optionally the answer appended as the loss target. Training data and
-// evaluation both build their inputs here, so that data flows cvbench ->
-// sample -> llava one way, and evaluation only evaluates.
 package sample
 
 import (

@@ -3,6 +3,18 @@
 // fine-tuning (chosen scopes, e.g. the LLM and projector of nanoLLaVA with
 // the vision tower frozen).
 //
+//	cfg := train.DefaultConfig()
+//	cfg.LR, cfg.Epochs, cfg.BatchSize = 1e-3, 1, 8
+//	tr, err := train.New(b, scope, loss, train.ReFT(), data, cfg) // only "reft." variables train
+//	if err != nil {
+//		return err
+//	}
+//	res, err := tr.Run(ctx)
+//	if err != nil {
+//		return err
+//	}
+//	fmt.Println(res.Steps, "steps, last loss", res.Loss)
+//
 // A model is a LossFn, a graph builder returning the scalar loss of a
 // batch over a GoMLX context whose scope paths are Hugging Face names; a
 // Strategy marks which variables train, by name. Data comes from a Source

@@ -1,7 +1,3 @@
-// Package llava composes nanoLLaVA (qnguyen3/nanoLLaVA, "llava-qwen2"): a
-// SigLIP vision tower whose last layer is dropped, the mlp2x_gelu projector,
-// and a Qwen2 decoder, with the image's 729 projected patch embeddings
-// spliced in at the image placeholder.
 package llava
 
 import (

@@ -27,3 +27,31 @@ func Example_quickStart() {
 	fmt.Printf("full fine-tuning trains %.2f %%\n", n.FullFineTuneShare())
 	fmt.Println(answer, len(train), len(val))
 }
+
+// nanoLLaVA's parameters by part, from its config alone (no weights).
+func ExampleCountParams() {
+	n := llava.CountParams(llava.NanoLLaVA())
+	fmt.Println("vision tower", n.Vision)
+	fmt.Println("projector", n.Projector)
+	fmt.Println("language model", n.LLM)
+	fmt.Println("total", n.Total)
+	fmt.Printf("full fine-tuning (LLM and projector): %.2f %%\n", n.FullFineTuneShare())
+	// Output:
+	// vision tower 397747744
+	// projector 2230272
+	// language model 619570176
+	// total 1019548192
+	// full fine-tuning (LLM and projector): 60.99 %
+}
+
+// The prompt nanoLLaVA's model card uses, in ChatML, with the image
+// placeholder that Encode turns into ImageToken and the model replaces by
+// the image's projected patch embeddings.
+func ExampleChatPrompt() {
+	fmt.Println(llava.ChatPrompt("Which object is closer to the camera?"))
+	// Output:
+	// <|im_start|>system
+	// Answer the question<|im_end|><|im_start|>user
+	// <image>
+	// Which object is closer to the camera?<|im_end|><|im_start|>assistant
+}

@@ -1,7 +1,3 @@
-// Package qwen2 is the Qwen2-family text decoder (Qwen1.5, Qwen2, Qwen2.5):
-// RMSNorm, rotary positions, attention with q/k/v bias and grouped kv heads,
-// a SwiGLU MLP, and a tied or untied lm_head. It serves nanoLLaVA's
-// language model and works text-only.
 package qwen2
 
 import (

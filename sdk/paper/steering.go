@@ -17,14 +17,29 @@ import (
 	"github.com/visreft/visreft/sdk/fsutil"
 	"github.com/visreft/visreft/sdk/models/llava"
 	"github.com/visreft/visreft/sdk/plot"
+	"github.com/visreft/visreft/sdk/progress"
 	"github.com/visreft/visreft/sdk/steer"
 )
 
-// SteerScales are the text-token scales the steering sweep tries (each
-// with the image tokens unsteered and with the same scale on them); scale
-// 0, the base model, is always a candidate, so a sweep that finds no help
-// says so.
-var SteerScales = []float64{1, 2, 4, 8}
+// SteerScales are the text-token scales the steering sweep tries, in units
+// of the layer's mean activation norm (steer.Scales); scale 0, the base
+// model, is always a candidate, so a sweep that finds no help says so.
+var SteerScales = []float64{0.125, 0.25, 0.5, 1}
+
+// steerLayers are the layers the steering sweep tries: Figure 5's lowest
+// layers, at most six of them, evenly spread.
+func (s *Setup) steerLayers() []int {
+	layers := slices.Clone(s.Lowest)
+	slices.Sort(layers)
+	if len(layers) <= 6 {
+		return layers
+	}
+	var out []int
+	for i := range 6 {
+		out = append(out, layers[i*(len(layers)-1)/5])
+	}
+	return slices.Compact(out)
+}
 
 // SteerPoint is one steering configuration scored on the selection split.
 type SteerPoint struct {
@@ -63,11 +78,12 @@ const SteeringLabel = "Steering vectors (no training)"
 
 // Steering is the training-free baseline beside Table 5's methods: steering
 // vectors (sdk/steer) read off the base model on three quarters of the
-// training split, a layer (Figure 5's lowest layers), a builder (mean
-// difference, first principal component) and a scale (SteerScales, on the
-// text tokens alone or on text and image tokens, or none) chosen by
-// accuracy by likelihood on the other quarter, the choice evaluated on
-// validation as every method is. With RunsDir set the result and the
+// training split; a layer (steerLayers), a builder (mean difference, first
+// principal component) and a scale on the text tokens (SteerScales, or
+// none) chosen by accuracy by likelihood (ties: mean log-probability) on
+// the other quarter, then the image tokens steered at the same scale or
+// not, whichever scores better there; the choice evaluated on validation
+// as every method is. With RunsDir set the result and the
 // chosen builder's vectors are stored there and read back.
 func (s *Setup) Steering() (*SteeringResult, error) {
 	key, err := s.steeringKey()
@@ -104,8 +120,7 @@ func (s *Setup) Steering() (*SteeringResult, error) {
 		return nil, err
 	}
 	start := time.Now()
-	layers := slices.Clone(s.Lowest)
-	slices.Sort(layers)
+	layers := s.steerLayers()
 	pairs, err := steer.Capture(s.Backend, model, build.Train, d.Prompt, layers, steer.CaptureOptions{Features: bopt.Features,
 		DType: s.ComputeDType, Progress: s.Progress, Source: s.ID.Data + " train (three quarters)"})
 	if err != nil {
@@ -119,54 +134,84 @@ func (s *Setup) Steering() (*SteeringResult, error) {
 	}
 	res := &SteeringResult{VectorExamples: len(build.Train), SelectionExamples: len(build.Val), CaptureSeconds: time.Since(start).Seconds()}
 	start = time.Now()
-	score := func(ev *eval.Evaluator) (float64, float64, error) {
+	zero := steer.Scales{}
+	bar := progress.New(s.Progress, "steer: choose layer, builder, scale", 2+len(layers)*len(steer.Builders)*len(SteerScales))
+	defer bar.Finish()
+	better := func(p, than SteerPoint) bool {
+		return p.Accuracy > than.Accuracy || (p.Accuracy == than.Accuracy && p.LogLik > than.LogLik+1e-9)
+	}
+	try := func(st *steer.Steerer, ev *eval.Evaluator, p SteerPoint) (SteerPoint, error) {
+		vec := vecs[steer.MeanDiff].Scaled(p.Layer)
+		if p.Method != "none" {
+			vec = vecs[p.Method].Scaled(p.Layer)
+		}
+		if err := st.Set(vec, p.Scales); err != nil {
+			return p, err
+		}
 		r, err := ev.Evaluate(build.Val, eval.Likelihood, bopt.ValFeatures)
 		if err != nil {
-			return 0, 0, err
+			return p, err
 		}
-		return r.Summary()["accuracy"], experiment.ScoreOf(r, experiment.ScoreLogLik), nil
+		p.Accuracy, p.LogLik = r.Summary()["accuracy"], experiment.ScoreOf(r, experiment.ScoreLogLik)
+		res.Points = append(res.Points, p)
+		bar.Set(len(res.Points))
+		return p, nil
 	}
-	zero := steer.Scales{}
-	for _, layer := range layers {
+	evaluators := map[int]*eval.Evaluator{}
+	steerers := map[int]*steer.Steerer{}
+	defer func() {
+		for _, ev := range evaluators {
+			ev.Close()
+		}
+	}()
+	at := func(layer int) (*steer.Steerer, *eval.Evaluator, error) {
+		if ev := evaluators[layer]; ev != nil {
+			return steerers[layer], ev, nil
+		}
 		st, err := steer.New(vecs[steer.MeanDiff], layer, zero)
+		if err != nil {
+			return nil, nil, err
+		}
+		steerers[layer] = st
+		evaluators[layer] = eval.NewEvaluator(s.Backend, model, eval.Options{Prompt: d.Prompt, Steer: st, DType: s.ComputeDType})
+		return st, evaluators[layer], nil
+	}
+	st, ev, err := at(layers[0])
+	if err != nil {
+		return nil, err
+	}
+	if res.Chosen, err = try(st, ev, SteerPoint{Method: "none", Layer: layers[0]}); err != nil { // the base model
+		return nil, err
+	}
+	for _, layer := range layers {
+		st, ev, err := at(layer)
 		if err != nil {
 			return nil, err
 		}
-		ev := eval.NewEvaluator(s.Backend, model, eval.Options{Prompt: d.Prompt, Steer: st, DType: s.ComputeDType})
 		for _, m := range steer.Builders {
 			for _, sc := range SteerScales {
-				for _, img := range []float64{0, sc} {
-					scales := steer.Scales{Text: sc, Image: img, Decode: true}
-					if err := st.Set(vecs[m].At(layer), scales); err != nil {
-						ev.Close()
-						return nil, err
-					}
-					acc, ll, err := score(ev)
-					if err != nil {
-						ev.Close()
-						return nil, err
-					}
-					res.Points = append(res.Points, SteerPoint{Method: m, Layer: layer, Scales: scales, Accuracy: acc, LogLik: ll})
+				p, err := try(st, ev, SteerPoint{Method: m, Layer: layer, Scales: steer.Scales{Text: sc, Decode: true}})
+				if err != nil {
+					return nil, err
+				}
+				if better(p, res.Chosen) {
+					res.Chosen = p
 				}
 			}
 		}
-		if layer == layers[0] { // scale 0: the base model, once
-			if err := st.Set(vecs[steer.MeanDiff].At(layer), zero); err != nil {
-				ev.Close()
-				return nil, err
-			}
-			acc, ll, err := score(ev)
-			if err != nil {
-				ev.Close()
-				return nil, err
-			}
-			res.Points = append([]SteerPoint{{Method: "none", Layer: layer, Accuracy: acc, LogLik: ll}}, res.Points...)
-		}
-		ev.Close()
 	}
-	res.Chosen = res.Points[0] // ties go to the base model, then to the earlier (smaller) point
-	for _, p := range res.Points[1:] {
-		if p.Accuracy > res.Chosen.Accuracy || (p.Accuracy == res.Chosen.Accuracy && p.LogLik > res.Chosen.LogLik+1e-9) {
+	if res.Chosen.Method != "none" { // the image tokens too, at the same scale
+		c := res.Chosen
+		c.Scales.Image = c.Scales.Text
+		st, ev, err := at(c.Layer)
+		if err != nil {
+			return nil, err
+		}
+		p, err := try(st, ev, c)
+		if err != nil {
+			return nil, err
+		}
+		if better(p, res.Chosen) {
 			res.Chosen = p
 		}
 	}
@@ -180,11 +225,11 @@ func (s *Setup) Steering() (*SteeringResult, error) {
 		name = "steering: " + chosen.String()
 	}
 	opt := experiment.Options{EvalTrain: -1, ComputeDType: s.ComputeDType, EvalModes: s.EvalModes, ValFeatures: s.valFeat}
-	var st llava.Steer // nil, not a nil *Steerer, when none was chosen
+	var applied llava.Steer // nil, not a nil *Steerer, when none was chosen
 	if chosen != nil {
-		st = chosen
+		applied = chosen
 	}
-	if res.Result, err = experiment.EvaluateSteered(s.Backend, model, st, name, d, opt, s.Progress); err != nil {
+	if res.Result, err = experiment.EvaluateSteered(s.Backend, model, applied, name, d, opt, s.Progress); err != nil {
 		return nil, err
 	}
 	res.Result.Synthetic, res.Result.TrainSeconds = s.Synthetic, res.Seconds()

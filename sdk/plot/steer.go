@@ -25,7 +25,7 @@ func SteerScales(series []ScaleSeries, chance, blind float64, opt Options) (*Fig
 	if len(series) == 0 {
 		return nil, fmt.Errorf("plot: no steering series")
 	}
-	p := newPlot("scale of the steering vector", "accuracy (%)")
+	p := newPlot("scale (x the layer's mean activation norm)", "accuracy (%)")
 	p.Add(grid(true))
 	glyphs := []draw.GlyphDrawer{draw.CircleGlyph{}, draw.BoxGlyph{}, draw.TriangleGlyph{}, draw.PyramidGlyph{}}
 	var legend []legendItem

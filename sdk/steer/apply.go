@@ -2,6 +2,7 @@ package steer
 
 import (
 	"fmt"
+	"slices"
 
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -9,8 +10,9 @@ import (
 	"github.com/visreft/visreft/sdk/models/qwen2"
 )
 
-// Scales weigh a vector where it is added: on the image tokens and on the
-// text tokens separately (text vectors need not suit image tokens, as
+// Scales weigh a vector where it is added, in units of the layer's mean
+// activation norm (Vectors.Norms): on the image tokens and on the text
+// tokens separately (text vectors need not suit image tokens, as
 // "Textual steering vectors" found), and whether generated tokens are
 // steered too (with Text's scale).
 type Scales struct {
@@ -37,9 +39,10 @@ var (
 	_ llava.DecodeSteer = (*Steerer)(nil)
 )
 
-// New steers with vecs' vector at layer.
+// New steers with vecs' vector at layer: its unit direction times the
+// layer's mean activation norm (Vectors.Norms), times the scales.
 func New(vecs *Vectors, layer int, s Scales) (*Steerer, error) {
-	v := vecs.At(layer)
+	v := vecs.Scaled(layer)
 	if v == nil {
 		return nil, fmt.Errorf("steer: no vector for layer %d (the vectors have layers %v)", layer, vecs.Layers)
 	}
@@ -51,6 +54,29 @@ func New(vecs *Vectors, layer int, s Scales) (*Steerer, error) {
 
 func (st *Steerer) String() string {
 	return fmt.Sprintf("%s vector at layer %d, scale %g on text, %g on image tokens", st.Method, st.Layer, st.Scales.Text, st.Scales.Image)
+}
+
+// Scaled is layer's vector as a Steerer adds it at scale 1: its unit
+// direction times the layer's mean activation norm; nil when there is no
+// vector for layer (a zero vector stays zero).
+func (v *Vectors) Scaled(layer int) []float32 {
+	i := slices.Index(v.Layers, layer)
+	if i < 0 {
+		return nil
+	}
+	n := l2(v.Vecs[i])
+	out := make([]float32, len(v.Vecs[i]))
+	if n == 0 {
+		return out
+	}
+	k := 1.0
+	if i < len(v.Norms) {
+		k = v.Norms[i]
+	}
+	for j, x := range v.Vecs[i] {
+		out[j] = float32(float64(x) / n * k)
+	}
+	return out
 }
 
 // Set changes the vector and scales (a sweep over scales or builders at

@@ -20,8 +20,13 @@ var Builders = []string{MeanDiff, PCA}
 type Vectors struct {
 	Method string      `json:"method"`
 	Layers []int       `json:"layers"`
-	Vecs   [][]float32 `json:"-"` // Vecs[i]: layer Layers[i]'s vector [hidden]
-	Hidden int         `json:"hidden"`
+	Vecs   [][]float32 `json:"-"` // Vecs[i]: layer Layers[i]'s vector [hidden], as the builder made it
+	// Norms[i] is the mean norm of the activations the vectors were read
+	// from at Layers[i]: a Steerer adds the unit direction of Vecs[i]
+	// times Norms[i] times its scale, so scales mean the same at every
+	// layer (1: a shift as long as a typical activation there).
+	Norms  []float64 `json:"norms"`
+	Hidden int       `json:"hidden"`
 	// ImageTokens are the model's image tokens per example (where
 	// Scales.Image applies).
 	ImageTokens int `json:"image_tokens"`
@@ -44,7 +49,10 @@ func Build(p *Pairs, method string) (*Vectors, error) {
 	if p == nil || len(p.Layers) == 0 || p.Len() == 0 {
 		return nil, fmt.Errorf("steer: no captured activations")
 	}
-	v := &Vectors{Method: method, Layers: slices.Clone(p.Layers), Hidden: p.Hidden, ImageTokens: p.ImageTokens, Examples: p.Len(), Source: p.Source}
+	if len(p.Norms) != len(p.Layers) {
+		return nil, fmt.Errorf("steer: %d activation norms for %d layers", len(p.Norms), len(p.Layers))
+	}
+	v := &Vectors{Method: method, Layers: slices.Clone(p.Layers), Norms: slices.Clone(p.Norms), Hidden: p.Hidden, ImageTokens: p.ImageTokens, Examples: p.Len(), Source: p.Source}
 	for i := range p.Layers {
 		switch method {
 		case MeanDiff:

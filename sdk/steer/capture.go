@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -21,8 +22,11 @@ import (
 // output at the last answer token with the right answer appended (Pos)
 // and with a wrong one (Neg).
 type Pairs struct {
-	Layers      []int
-	Pos, Neg    [][][]float32 // [layer][question][hidden]
+	Layers   []int
+	Pos, Neg [][][]float32 // [layer][question][hidden]
+	// Norms[i] is the mean Euclidean norm of the captured activations at
+	// Layers[i] (Pos and Neg together): the unit Scales are measured in.
+	Norms       []float64
 	Hidden      int
 	ImageTokens int // the model's image tokens per example
 	Source      string
@@ -179,7 +183,24 @@ func Capture(b compute.Backend, m *llava.Model, xs []cvbench.Example, o cvbench.
 		}
 		bar.Set(start + len(chunk))
 	}
+	for k := range layers {
+		sum := 0.0
+		for _, side := range [][][]float32{p.Pos[k], p.Neg[k]} {
+			for _, v := range side {
+				sum += l2(v)
+			}
+		}
+		p.Norms = append(p.Norms, sum/float64(2*len(xs)))
+	}
 	return p, nil
+}
+
+func l2(v []float32) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	return math.Sqrt(s)
 }
 
 // atPositions gathers h [b, L, hidden] at one position per row, idx [b]

@@ -18,6 +18,8 @@ const FileFormat = "visreft-steering-vectors/1"
 // stream after block k: transformers' hidden_states[k+1]), and the
 // metadata "format" (FileFormat), "method" ("mean-diff" or "pca"),
 // "read_at" (where the activations were read), "layers" (comma-separated),
+// "norms" (the mean activation norm at each layer, comma-separated, in the
+// order of "layers": a scale of 1 adds the unit vector times that norm),
 // "hidden", "image_tokens", "examples", "source", and any extra entries
 // given (a model identity, say). In PyTorch:
 // safetensors.torch.load_file(path)["layers.4"] is layer 4's vector, to be
@@ -41,6 +43,11 @@ func Save(path string, vecs *Vectors, extra map[string]string) error {
 		ts = append(ts, t)
 	}
 	meta["layers"] = strings.Join(layers, ",")
+	var norms []string
+	for _, n := range vecs.Norms {
+		norms = append(norms, strconv.FormatFloat(n, 'g', -1, 64))
+	}
+	meta["norms"] = strings.Join(norms, ",")
 	for k, v := range extra {
 		if _, taken := meta[k]; taken {
 			return fmt.Errorf("steer: metadata %q is Save's own", k)
@@ -90,10 +97,22 @@ func Load(path string) (*Vectors, map[string]string, error) {
 		}
 		v.Layers, v.Vecs = append(v.Layers, l), append(v.Vecs, x)
 	}
+	if ns := strings.Split(meta["norms"], ","); meta["norms"] != "" || len(v.Layers) > 0 {
+		if len(ns) != len(v.Layers) {
+			return nil, nil, bad("norms", fmt.Sprintf("has %d values for %d layers", len(ns), len(v.Layers)))
+		}
+		for _, s := range ns {
+			n, err := strconv.ParseFloat(s, 64)
+			if err != nil || n < 0 {
+				return nil, nil, bad("norms", fmt.Sprintf("is %q, not norms", meta["norms"]))
+			}
+			v.Norms = append(v.Norms, n)
+		}
+	}
 	extra := map[string]string{}
 	for k, val := range meta {
 		switch k {
-		case "format", "method", "read_at", "hidden", "image_tokens", "examples", "source", "layers":
+		case "format", "method", "read_at", "hidden", "image_tokens", "examples", "source", "layers", "norms":
 		default:
 			extra[k] = val
 		}

@@ -155,7 +155,7 @@ func planted(n, hidden int, seed uint64) (pos, neg [][]float32, d []float32) {
 // 10 %), though the activations vary 5x more along other directions.
 func TestBuildersRecoverAPlantedDirection(t *testing.T) {
 	pos, neg, d := planted(200, 64, 3)
-	p := &Pairs{Layers: []int{2}, Pos: [][][]float32{pos}, Neg: [][][]float32{neg}, Hidden: 64, ImageTokens: 16}
+	p := &Pairs{Layers: []int{2}, Pos: [][][]float32{pos}, Neg: [][][]float32{neg}, Norms: []float64{10}, Hidden: 64, ImageTokens: 16}
 	for _, method := range Builders {
 		v, err := Build(p, method)
 		if err != nil {
@@ -170,6 +170,10 @@ func TestBuildersRecoverAPlantedDirection(t *testing.T) {
 		t.Logf("%s: cosine with the planted direction %.5f, norm %.3f", method, cos, math.Sqrt(n))
 		if cos < 0.99 || math.Abs(math.Sqrt(n)-2) > 0.2 {
 			t.Errorf("%s: cosine %.4f (want >= 0.99), norm %.3f (want 2 +- 0.2)", method, cos, math.Sqrt(n))
+		}
+		// A steerer adds the unit direction times the activations' mean norm.
+		if sc := v.Scaled(2); math.Abs(l2(sc)-10) > 1e-4 || Cosine(sc, got) < 1-1e-6 {
+			t.Errorf("%s: scaled vector of norm %.4f (want 10), cosine with the built one %.6f", method, l2(sc), Cosine(sc, got))
 		}
 	}
 	if _, err := Build(p, "sae"); err == nil {
@@ -211,14 +215,14 @@ func TestZeroSteerChangesNoLogit(t *testing.T) {
 	}
 	zv, _ := New(&zero, 4, Scales{Text: 3, Image: 3})
 	zs, _ := New(v, 4, Scales{})
-	big, _ := New(v, 4, Scales{Text: 8, Image: 8})
+	big, _ := New(v, 4, Scales{Text: 1, Image: 1})
 	dz, ds, db := diff(zv), diff(zs), diff(big)
-	t.Logf("log-prob changes: zero vector %g, zero scales %g, mean difference x8 %.3g", dz, ds, db)
+	t.Logf("log-prob changes: zero vector %g, zero scales %g, mean difference at scale 1 %.3g", dz, ds, db)
 	if dz != 0 || ds != 0 {
 		t.Errorf("a zero steer changed log-probabilities by %g / %g", dz, ds)
 	}
 	if db < 1e-3 {
-		t.Errorf("the mean difference at scale 8 changed log-probabilities by only %g", db)
+		t.Errorf("the mean difference at scale 1 changed log-probabilities by only %g", db)
 	}
 }
 
@@ -227,7 +231,7 @@ func TestZeroSteerChangesNoLogit(t *testing.T) {
 // the file and the field.
 func TestVectorsSaveAndLoad(t *testing.T) {
 	pos, neg, _ := planted(20, 32, 5)
-	v, err := Build(&Pairs{Layers: []int{1, 6}, Pos: [][][]float32{pos, neg}, Neg: [][][]float32{neg, pos}, Hidden: 32, ImageTokens: 64, Source: "planted"}, PCA)
+	v, err := Build(&Pairs{Layers: []int{1, 6}, Pos: [][][]float32{pos, neg}, Neg: [][][]float32{neg, pos}, Norms: []float64{3.5, 0.25}, Hidden: 32, ImageTokens: 64, Source: "planted"}, PCA)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +245,8 @@ func TestVectorsSaveAndLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Method != PCA || got.Hidden != 32 || got.ImageTokens != 64 || got.Examples != 20 || got.Source != "planted" ||
-		len(got.Layers) != 2 || got.Layers[1] != 6 || extra["model"] != "visreft-mini abc" || len(extra) != 1 {
+		len(got.Layers) != 2 || got.Layers[1] != 6 || extra["model"] != "visreft-mini abc" || len(extra) != 1 ||
+		len(got.Norms) != 2 || got.Norms[0] != 3.5 || got.Norms[1] != 0.25 {
 		t.Fatalf("loaded %+v, extra %v", got, extra)
 	}
 	for i := range v.Vecs {

@@ -745,10 +745,28 @@ func (c *docChecker) checkGoRun(cwd string, args []string) (bool, []string) {
 		if _, err := os.Stat(filepath.Join(c.root, filepath.FromSlash(rel))); err != nil {
 			return true, []string{fmt.Sprintf("%s: no such file", args[i])}
 		}
-	case c.pkgs[rel] == nil:
+	case c.pkgs[rel] == nil && !hasGoFiles(filepath.Join(c.root, filepath.FromSlash(rel))):
+		// a folder named explicitly runs even under testdata/ (left out of ./... only)
 		return true, []string{fmt.Sprintf("%s is not a Go package of %s", args[i], c.module)}
 	}
 	return true, nil
+}
+
+// hasGoFiles reports whether dir holds a non-test .go file and no go.mod of its own.
+func hasGoFiles(dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		return false
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if n := e.Name(); strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") {
+			return true
+		}
+	}
+	return false
 }
 
 // resolve maps a package argument to a slash path from the root; local is

@@ -2,6 +2,9 @@ package mini_test
 
 import (
 	gocontext "context"
+
+	"github.com/gomlx/compute"
+	"github.com/visreft/visreft/sdk/models/llava"
 	"io"
 	"math"
 	"strings"
@@ -23,17 +26,7 @@ import (
 func TestPrefixCacheSameLosses(t *testing.T) {
 	newModel := miniModel(t)
 	d := miniData(t, 16, 16)
-	b, err := backend.NewFromConfig(backend.CPUConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := PaperReFT(4, "3-7")
-	m.Train.Progress, m.Train.BatchSize, m.Train.LR = io.Discard, 4, 1e-2
-	opt := withFeatures(t, b, newModel, d, Options{Seed: 1, EvalTrain: -1, EvalModes: []eval.Mode{eval.Likelihood}})
-	whole, err := Run(gocontext.Background(), b, newModel, d, m, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, m, opt, whole := wholeModelRun(t, newModel, d)
 	model, err := newModel()
 	if err != nil {
 		t.Fatal(err)
@@ -145,17 +138,7 @@ func TestPrefixCacheMixedPadding(t *testing.T) {
 	if (lo+p+15)/16 == (hi+p+15)/16 {
 		t.Fatalf("prompt lengths %d..%d tokens + %d image tokens: no mix of padding lengths", lo, hi, p)
 	}
-	b, err := backend.NewFromConfig(backend.CPUConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := PaperReFT(4, "3-7")
-	m.Train.Progress, m.Train.BatchSize, m.Train.LR = io.Discard, 4, 1e-2
-	opt := withFeatures(t, b, newModel, d, Options{Seed: 1, EvalTrain: -1, EvalModes: []eval.Mode{eval.Likelihood}})
-	whole, err := Run(gocontext.Background(), b, newModel, d, m, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, m, opt, whole := wholeModelRun(t, newModel, d)
 	for _, per := range []int{1, 16} {
 		pc, err := NewPrefixCache(b, model, d.Train, 3, PrefixOptions{Prompt: d.PromptOptions(), Features: opt.Features, Batch: per})
 		if err != nil {
@@ -176,4 +159,23 @@ func TestPrefixCacheMixedPadding(t *testing.T) {
 			t.Errorf("cache pass of %d per call: %d steps (whole: %d), losses differ by %.3g (tolerance 1e-6)", per, len(r.Losses), len(whole.Losses), worst)
 		}
 	}
+}
+
+// wholeModelRun is the reference of the prefix-cache tests: LoReFT on
+// layers 3..7 (batch 4, lr 1e-2) trained through the whole model with
+// cached image features, scored by likelihood.
+func wholeModelRun(t *testing.T, newModel func() (*llava.Model, error), d Data) (compute.Backend, Method, Options, *Result) {
+	t.Helper()
+	b, err := backend.NewFromConfig(backend.CPUConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := PaperReFT(4, "3-7")
+	m.Train.Progress, m.Train.BatchSize, m.Train.LR = io.Discard, 4, 1e-2
+	opt := withFeatures(t, b, newModel, d, Options{Seed: 1, EvalTrain: -1, EvalModes: []eval.Mode{eval.Likelihood}})
+	whole, err := Run(gocontext.Background(), b, newModel, d, m, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, m, opt, whole
 }

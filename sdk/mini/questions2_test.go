@@ -1,6 +1,7 @@
 package mini
 
 import (
+	"fmt"
 	"image/color"
 	"math"
 	"math/rand/v2"
@@ -182,17 +183,7 @@ func TestMultipleChoiceQA(t *testing.T) {
 		}
 		at[len(texts)][k]++
 	}
-	for n, counts := range at {
-		total := 0
-		for _, c := range counts {
-			total += c
-		}
-		for k, c := range counts {
-			if share := float64(c) / float64(total); math.Abs(share-1/float64(n)) > 0.05 {
-				t.Errorf("%d options: the answer at %s in %.1f %% of %d", n, cvbench.Letter(k), 100*share, total)
-			}
-		}
-	}
+	checkUniform(t, at, 0.05, func(k int) string { return "the answer at " + cvbench.Letter(k) })
 	yes := MultipleChoiceQA(QA{Q: "Is there a red circle in the picture?", A: "yes", Kind: "exist", Options: []string{"yes", "no"}}, cvbench.Type2D, r)
 	if !strings.HasPrefix(yes.Q, "Is there a red circle in the picture?"+cvbench.SelectPhrase+"\n(A) ") {
 		t.Errorf("2D layout: %q", yes.Q)
@@ -282,14 +273,21 @@ func TestCountOptionsRankIsUniform(t *testing.T) {
 			ranks[len(opts)][rank]++
 		}
 	}
-	for n, counts := range ranks {
+	checkUniform(t, ranks, 0.04, func(k int) string { return fmt.Sprintf("the truth of rank %d", k+1) })
+}
+
+// checkUniform: for each number of options n, every place k holds about a
+// 1/n share of counts[n] (within tol); what(k) names place k.
+func checkUniform(t *testing.T, counts map[int][]int, tol float64, what func(k int) string) {
+	t.Helper()
+	for n, cs := range counts {
 		total := 0
-		for _, c := range counts {
+		for _, c := range cs {
 			total += c
 		}
-		for k, c := range counts {
-			if share := float64(c) / float64(total); math.Abs(share-1/float64(n)) > 0.04 {
-				t.Errorf("%d options: the truth of rank %d in %.1f %% of %d", n, k+1, 100*share, total)
+		for k, c := range cs {
+			if share := float64(c) / float64(total); math.Abs(share-1/float64(n)) > tol {
+				t.Errorf("%d options: %s in %.1f %% of %d", n, what(k), 100*share, total)
 			}
 		}
 	}

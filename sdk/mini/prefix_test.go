@@ -2,17 +2,16 @@ package mini_test
 
 import (
 	gocontext "context"
-
-	"github.com/gomlx/compute"
-	"github.com/visreft/visreft/sdk/models/llava"
 	"io"
 	"math"
 	"strings"
 	"testing"
 
+	"github.com/gomlx/compute"
 	"github.com/visreft/visreft/sdk/backend"
 	"github.com/visreft/visreft/sdk/eval"
 	. "github.com/visreft/visreft/sdk/experiment"
+	"github.com/visreft/visreft/sdk/models/llava"
 )
 
 // TestPrefixCacheSameLosses: LoReFT on visreft-mini's layers 3..7 trained

@@ -46,17 +46,23 @@ func (e *MissingRunError) Error() string { return fmt.Sprintf("run %s: %s", e.Ke
 func (s *Setup) RunKey(m experiment.Method) (string, error) {
 	s.tune(&m)
 	m.Train.Progress = nil
-	key, err := json.Marshal(struct {
+	return hashKey(m.Name, struct {
 		Method       experiment.Method
 		Preset       string
 		Prompt       cvbench.PromptOptions
 		ComputeDType string
 	}{m, s.Preset, s.Data.PromptOptions(), experiment.DTypeName(s.ComputeDType)})
+}
+
+// hashKey is name followed by a short hash of what v marshals to: a stored
+// result's key (RunKey, steeringKey).
+func hashKey(name string, v any) (string, error) {
+	data, err := json.Marshal(v)
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(key)
-	return fmt.Sprintf("%s-%x", m.Name, sum[:6]), nil
+	sum := sha256.Sum256(data)
+	return fmt.Sprintf("%s-%x", name, sum[:6]), nil
 }
 
 // AllRuns are the trainings of `reproduce all` on this setup, in order and

@@ -1,7 +1,6 @@
 package paper
 
 import (
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -258,7 +257,7 @@ func (s *Setup) Steering() (*SteeringResult, error) {
 // steeringKey names the steering result as RunKey names runs: what changes
 // it within one identity's folder (prompt, compute dtype, the sweep).
 func (s *Setup) steeringKey() (string, error) {
-	key, err := json.Marshal(struct {
+	return hashKey("steering", struct {
 		Preset       string
 		Prompt       cvbench.PromptOptions
 		ComputeDType string
@@ -266,11 +265,6 @@ func (s *Setup) steeringKey() (string, error) {
 		Scales       []float64
 		Builders     []string
 	}{s.Preset, s.Data.PromptOptions(), experiment.DTypeName(s.ComputeDType), s.Lowest, SteerScales, steer.Builders})
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(key)
-	return fmt.Sprintf("steering-%x", sum[:6]), nil
 }
 
 // SteeringFigure draws accuracy on the selection split against scale, one

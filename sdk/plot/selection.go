@@ -30,18 +30,15 @@ func Selection(series []SelectionSeries, sweepBest float64, opt Options) (*Figur
 	p := newPlot("training cost (% of the full sweep's examples)", "accuracy of the choice (%)")
 	p.Add(grid(true))
 	glyphs := []draw.GlyphDrawer{draw.CircleGlyph{}, draw.BoxGlyph{}, draw.CircleGlyph{}} // filled
-	var legend []legendItem
-	lo, hi := sweepBest-1, sweepBest
-	for i, s := range series {
-		if len(s.Cost) != len(s.Accuracy) {
-			return nil, fmt.Errorf("plot: %s has %d costs for %d accuracies", s.Strategy, len(s.Cost), len(s.Accuracy))
-		}
-		item, ylo, yhi := addSeries(p, s.Strategy, s.Cost, s.Accuracy, seriesColor(i), glyphs[i%len(glyphs)])
-		if item != nil {
-			legend = append(legend, *item)
-			lo, hi = math.Min(lo, ylo), math.Max(hi, yhi)
-		}
+	var lines []line
+	for _, s := range series {
+		lines = append(lines, line{s.Strategy, "costs", s.Cost, s.Accuracy})
 	}
+	legend, lo, hi, err := addNamedSeries(p, lines, glyphs)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi = math.Min(lo, sweepBest-1), math.Max(hi, sweepBest)
 	if !math.IsNaN(sweepBest) {
 		c := seriesColor(len(series))
 		sc, _ := plotter.NewScatter(plotter.XYs{{X: 100, Y: sweepBest}})
@@ -56,4 +53,28 @@ func Selection(series []SelectionSeries, sweepBest float64, opt Options) (*Figur
 	p.X.Min, p.X.Max = 0, 105
 	p.Y.Min, p.Y.Max = niceRange(lo, hi, 0.05, 5, 0, 100)
 	return newFigure(opt, "Site selection: accuracy of the chosen configuration vs cost", DefaultHeight, legend, p)
+}
+
+// line is one named series of a line plot; xName names its x values in errors.
+type line struct {
+	name, xName string
+	x, y        []float64
+}
+
+// addNamedSeries draws each line in its palette colour with glyphs[i%len], and
+// returns the legend and the y range drawn (+Inf, -Inf when nothing was).
+func addNamedSeries(p *gplot.Plot, lines []line, glyphs []draw.GlyphDrawer) ([]legendItem, float64, float64, error) {
+	var legend []legendItem
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i, l := range lines {
+		if len(l.x) != len(l.y) {
+			return nil, lo, hi, fmt.Errorf("plot: %s has %d %s for %d accuracies", l.name, len(l.x), l.xName, len(l.y))
+		}
+		item, ylo, yhi := addSeries(p, l.name, l.x, l.y, seriesColor(i), glyphs[i%len(glyphs)])
+		if item != nil {
+			legend = append(legend, *item)
+			lo, hi = math.Min(lo, ylo), math.Max(hi, yhi)
+		}
+	}
+	return legend, lo, hi, nil
 }

@@ -28,18 +28,16 @@ func SteerScales(series []ScaleSeries, chance, blind float64, opt Options) (*Fig
 	p := newPlot("scale (x the layer's mean activation norm)", "accuracy (%)")
 	p.Add(grid(true))
 	glyphs := []draw.GlyphDrawer{draw.CircleGlyph{}, draw.BoxGlyph{}, draw.TriangleGlyph{}, draw.PyramidGlyph{}}
-	var legend []legendItem
-	lo, hi := math.Inf(1), math.Inf(-1)
+	var lines []line
+	for _, s := range series {
+		lines = append(lines, line{s.Name, "scales", s.Scale, s.Accuracy})
+	}
+	legend, lo, hi, err := addNamedSeries(p, lines, glyphs)
+	if err != nil {
+		return nil, err
+	}
 	xlo, xhi := math.Inf(1), math.Inf(-1)
-	for i, s := range series {
-		if len(s.Scale) != len(s.Accuracy) {
-			return nil, fmt.Errorf("plot: %s has %d scales for %d accuracies", s.Name, len(s.Scale), len(s.Accuracy))
-		}
-		item, ylo, yhi := addSeries(p, s.Name, s.Scale, s.Accuracy, seriesColor(i), glyphs[i%len(glyphs)])
-		if item != nil {
-			legend = append(legend, *item)
-			lo, hi = math.Min(lo, ylo), math.Max(hi, yhi)
-		}
+	for _, s := range series {
 		for _, x := range s.Scale {
 			xlo, xhi = math.Min(xlo, x), math.Max(xhi, x)
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/visreft/visreft/sdk/demo"
 	"github.com/visreft/visreft/sdk/paper"
 )
 
@@ -108,5 +109,37 @@ func TestResultsAreKeyedBySetting(t *testing.T) {
 	}
 	if _, err := os.Stat(run); err != nil {
 		t.Errorf("-force on the text setting deleted the letter setting's run: %v", err)
+	}
+}
+
+// TestFiguresAreKeyedByModel runs the demo preset on another visreft-mini
+// folder (VISREFT_DEMO_MODEL, as docs/visreft-mini.md's commands do): its
+// results and its figures go to folders of their own, so they never
+// overwrite the demo model's figures; the preset's own model keeps
+// plots/demo.
+func TestFiguresAreKeyedByModel(t *testing.T) {
+	t.Setenv("VISREFT_CACHE", t.TempDir())
+	t.Setenv("GOMLX_BACKEND", "go:ops_sequential")
+	dir := t.TempDir()
+	opts := options{preset: "demo", results: filepath.Join(dir, "results"), plots: filepath.Join(dir, "plots")}
+	own, err := setupFor(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := keyed(opts, own)
+	if want := filepath.Join(opts.plots, "demo"); ok.plots != want {
+		t.Errorf("the demo model's figures go to %s, want %s", ok.plots, want)
+	}
+	t.Setenv(demo.EnvMiniModel, filepath.Join(demo.Root(), "testdata", "models", "visreft-mini-v2"))
+	other, err := setupFor(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xk := keyed(opts, other)
+	if xk.plots == ok.plots || xk.results == ok.results {
+		t.Fatalf("another model shares the demo model's folders: figures %s, results %s", xk.plots, xk.results)
+	}
+	if rel, err := filepath.Rel(ok.plots, xk.plots); err != nil || !strings.HasPrefix(rel, "testdata_models_visreft-mini-v2-") {
+		t.Errorf("another model's figures go to %s: want a folder named by the model under %s", xk.plots, ok.plots)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/visreft/visreft/sdk/demo"
 	"github.com/visreft/visreft/sdk/fsutil"
 	"github.com/visreft/visreft/sdk/notebook"
 	"github.com/visreft/visreft/sdk/paper"
@@ -25,8 +26,9 @@ var setups = map[string]*paper.Setup{}
 func setupFor(opts options) (*paper.Setup, error) {
 	// The setting's variables are in the key: a process (a test) that
 	// changes them gets the setup they make.
-	key := fmt.Sprintf("%s|%s|%s|%v|%s|%s|%s", opts.preset, opts.results, opts.shard, opts.noTrain,
-		os.Getenv("VISREFT_TEMPLATE"), os.Getenv("VISREFT_TARGET"), os.Getenv("VISREFT_COMPUTE_DTYPE"))
+	key := fmt.Sprintf("%s|%s|%s|%v|%s|%s|%s|%s|%s", opts.preset, opts.results, opts.shard, opts.noTrain,
+		os.Getenv("VISREFT_TEMPLATE"), os.Getenv("VISREFT_TARGET"), os.Getenv("VISREFT_COMPUTE_DTYPE"),
+		os.Getenv(demo.EnvMiniModel), os.Getenv("VISREFT_MODEL"))
 	if s, ok := setups[key]; ok {
 		return s, nil
 	}
@@ -63,7 +65,7 @@ func setupFor(opts options) (*paper.Setup, error) {
 // begin starts an experiment: the setup, its record and the options with
 // the results folder narrowed to the setup's identity
 // (results/<preset>/<model>-<hash>/<data>-<hash>) and the figures folder
-// to the preset (plots/<preset>), or ok=false when its results exist
+// to the preset (plots/<preset>, FiguresDir), or ok=false when its results exist
 // already for this identity (re-runs skip them unless -force). Results of
 // another preset, model or data never count as existing.
 func begin(name string, opts options) (*paper.Setup, *record, options, bool, error) {
@@ -83,10 +85,11 @@ func begin(name string, opts options) (*paper.Setup, *record, options, bool, err
 	return s, rec, opts, true, nil
 }
 
-// keyed narrows opts' folders to s's identity and setting.
+// keyed narrows opts' folders to s's identity and setting (figures: to
+// the preset, the model when it is not the preset's own, and the setting).
 func keyed(opts options, s *paper.Setup) options {
 	opts.results = filepath.Join(opts.results, s.ID.Dir(), s.SettingDir())
-	opts.plots = filepath.Join(opts.plots, s.Preset, s.SettingDir())
+	opts.plots = filepath.Join(opts.plots, s.FiguresDir())
 	return opts
 }
 

@@ -2,12 +2,25 @@ package paper
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/visreft/visreft/sdk/cvbench"
 	"github.com/visreft/visreft/sdk/experiment"
 )
+
+// FiguresDir is the folder, relative to a figures root, of s's figures:
+// <preset>[/<model>-<hash8>]/<setting>, the model's part only when the
+// preset runs a model other than its own (OtherModel), so that a
+// longer-pretrained visreft-mini tried on the demo preset leaves the
+// demo's figures alone.
+func (s *Setup) FiguresDir() string {
+	if !s.OtherModel {
+		return filepath.Join(s.Preset, s.SettingDir())
+	}
+	return filepath.Join(s.Preset, slug(s.ID.Model)+"-"+s.ID.ModelHash[:8], s.SettingDir())
+}
 
 // SettingDir is the folder, under a run identity's, that holds what s's
 // setting produced: its experiments' results, runs, checkpoints and

@@ -55,6 +55,11 @@ type Setup struct {
 	// ID is what the results are made from (preset, base model, data):
 	// reproduce/ keeps results and checkpoints under ID.Dir().
 	ID RunIdentity
+	// OtherModel is set when the preset runs a model other than its own
+	// (VISREFT_DEMO_MODEL for "demo", VISREFT_MODEL for "paper"): its
+	// figures get a folder of their own (FiguresDir), so they never
+	// overwrite the preset's.
+	OtherModel bool
 	// RunsDir, when set, stores every finished run's result
 	// (<key>.json) and serves it to later calls: a sweep spread over
 	// shards, or re-drawn, trains nothing twice.
@@ -152,6 +157,7 @@ func NewSetup(preset string, quick bool) (*Setup, error) {
 			return nil, err
 		}
 		s.NewModel = demo.MiniModel
+		s.OtherModel = os.Getenv(demo.EnvMiniModel) != ""
 		dataName = "synthetic-demo"
 		valFraction = demo.PresetValFraction
 		s.Synthetic, s.Ranks, s.EvalTrain = true, []int{1, 4, 12}, 16
@@ -175,6 +181,7 @@ func NewSetup(preset string, quick bool) (*Setup, error) {
 		s.tune = func(m *experiment.Method) { m.Train.BatchSize = 4 }
 	case "paper":
 		modelID, dataID := envOr("VISREFT_MODEL", llava.HubID), envOr("VISREFT_CVBENCH", cvbench.HubID)
+		s.OtherModel = modelID != llava.HubID
 		if ds, err = paperData(dataID); err != nil {
 			return nil, err
 		}

@@ -237,5 +237,11 @@ func runPretrainMini(_ options) error {
 			}
 		}
 	}
+	if e, z := rep.Objects, rep.ObjectsBlank; e != nil && z != nil {
+		fmt.Printf("perception check, held-out object questions: %.1f %% with the image, %.1f %% blanked (of %d)\n", e.Accuracy(), z.Accuracy(), e.N)
+		for _, k := range e.Kinds() {
+			fmt.Printf("  %-18s %3d of %3d with the image, %3d blanked\n", k, e.ByKind[k][0], e.ByKind[k][1], z.ByKind[k][0])
+		}
+	}
 	return nil
 }

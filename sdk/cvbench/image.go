@@ -130,6 +130,16 @@ func (e Example) WithImage(encoded []byte) Example {
 	return e
 }
 
+// Grey is a uniform mid-grey image (every pixel 128) of bounds r: what
+// Blanked shows instead of a picture.
+func Grey(r image.Rectangle) *image.Gray {
+	g := image.NewGray(r)
+	for i := range g.Pix {
+		g.Pix[i] = 128
+	}
+	return g
+}
+
 // Blanked returns xs with every image replaced by one uniform grey image of
 // the same size as the first: the question and choices stay, what the
 // model could see goes. A negative control for "training used the image".
@@ -141,12 +151,8 @@ func Blanked(xs []Example) ([]Example, error) {
 	if err != nil {
 		return nil, err
 	}
-	grey := image.NewGray(img.Bounds())
-	for i := range grey.Pix {
-		grey.Pix[i] = 128
-	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, grey); err != nil {
+	if err := png.Encode(&buf, Grey(img.Bounds())); err != nil {
 		return nil, err
 	}
 	out := make([]Example, len(xs))

@@ -127,6 +127,15 @@ func Card(r *Report) string {
 		}
 		p("\n")
 	}
+	if e, z := r.Objects, r.ObjectsBlank; e != nil && z != nil {
+		p("Perception check: %d held-out object questions (colour, shape, existence, half, which of two is further left, higher up or nearer; "+
+			"EvaluateObjects), answered with the image and with every image blanked to grey: **%.1f %%** and %.1f %%.\n\n"+
+			"| kind | with the image | blanked |\n|---|---|---|\n", e.N, e.Accuracy(), z.Accuracy())
+		for _, k := range e.Kinds() {
+			p("| %s | %s | %s |\n", k, fraction(e.ByKind[k]), fraction(z.ByKind[k]))
+		}
+		p("\n")
+	}
 
 	p("## Run\n\n")
 	p("- steps %d (resumed at step %d), %d examples; this process trained %.0f s (%.1f min)", r.Steps, r.ResumedAt, r.Examples, r.Seconds, r.Seconds/60)
@@ -180,4 +189,9 @@ func taskSharesWords(mo MixtureOptions) string {
 	tc, _ := mo.taskCounts()
 	return fmt.Sprintf("weighted %g:%g:%g:%g among the task scene types (counting %d, 2D relation %d, depth %d, distance %d)",
 		mo.TaskWeights[0], mo.TaskWeights[1], mo.TaskWeights[2], mo.TaskWeights[3], tc.Count, tc.Relation, tc.Depth, tc.Distance)
+}
+
+// fraction is "correct of asked (percent)".
+func fraction(k [2]int) string {
+	return fmt.Sprintf("%d of %d (%.0f %%)", k[0], k[1], 100*float64(k[0])/float64(max(1, k[1])))
 }

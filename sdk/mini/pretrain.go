@@ -124,9 +124,12 @@ type Report struct {
 	TextTokens float64   `json:"text_tokens_per_example"` // mean, over the first items
 	SeqTokens  float64   `json:"tokens_per_example"`      // mean spliced length (image + text)
 	Eval       *EvalResult
-	Machine    Machine `json:"machine"`
-	WeightsMB  float64 `json:"weights_mb"`
-	Started    time.Time
+	// Objects and ObjectsBlank are the perception check (EvaluateObjects):
+	// held-out object questions with the images and with them blanked.
+	Objects, ObjectsBlank *EvalResult
+	Machine               Machine `json:"machine"`
+	WeightsMB             float64 `json:"weights_mb"`
+	Started               time.Time
 }
 
 // VocabReport summarises the restricted tokenizer.
@@ -336,6 +339,17 @@ func Pretrain(cctx gocontext.Context, o Options) (*Report, error) {
 			return rep, err
 		}
 		rep.Eval = &ev
+		for _, blank := range []bool{false, true} {
+			ob, err := EvaluateObjects(o.Backend, m, held, o.EvalItems, 16, blank)
+			if err != nil {
+				return rep, err
+			}
+			if blank {
+				rep.ObjectsBlank = &ob
+			} else {
+				rep.Objects = &ob
+			}
+		}
 	}
 	if o.EvalOnly {
 		return rep, nil

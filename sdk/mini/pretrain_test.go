@@ -55,7 +55,7 @@ func TestPretrainTinyLearnsAndLoads(t *testing.T) {
 		}
 	}
 	card, _ := os.ReadFile(filepath.Join(o.Out, CardFile))
-	for _, want := range []string{"visreft-mini", "go test ./sdk/mini", "Held out", "mlp2x_gelu", "steps/s"} {
+	for _, want := range []string{"visreft-mini", "go test ./sdk/mini", "Held out", "mlp2x_gelu", "steps/s", "Perception check", "| blanked |"} {
 		if !strings.Contains(string(card), want) {
 			t.Errorf("the model card lacks %q", want)
 		}
@@ -79,6 +79,9 @@ func TestPretrainTinyLearnsAndLoads(t *testing.T) {
 		t.Errorf("the loaded model answers differently:\n loaded    %+v\n in memory %+v", ev, *rep.Eval)
 	}
 	t.Logf("held-out exact answers %.0f %% (%v); e.g. %+v", ev.Accuracy(), ev.ByKind, ev.Samples[0])
+	if rep.Objects == nil || rep.ObjectsBlank == nil || rep.Objects.N != o.EvalItems || rep.ObjectsBlank.N != o.EvalItems {
+		t.Errorf("no perception check of %d questions with and without the images: %+v, %+v", o.EvalItems, rep.Objects, rep.ObjectsBlank)
+	}
 }
 
 // TestPretrainResumes: a run cancelled after step 5 (checkpoint at step

@@ -52,7 +52,8 @@ const miniDefaultOut = "testdata/models/visreft-mini"
 //	VISREFT_MINI_OBJECTS     1: ask about every object of a scene (mixture v2; 0: not)
 //	VISREFT_MINI_MC          share of colour, shape and existence questions in CV-Bench's lettered layout (0)
 //	VISREFT_MINI_EVAL_ONLY   1: train nothing; answer the held-out questions with the run's last checkpoint
-var miniEnv = []string{"OUT", "STEPS", "BATCH", "LR", "WARMUP", "SEED", "ROWS", "TURNS", "SPEC", "CKPT", "CKPT_EVERY", "EVAL", "INIT", "LETTERED", "CAPTIONS", "TASKS", "POSITIONS", "CHOICES", "TOWER_INIT", "OBJECTS", "MC", "EVAL_ONLY"}
+//	VISREFT_MINI_PATCH       weight of the tower's per-patch colour and shape loss (0: none)
+var miniEnv = []string{"OUT", "STEPS", "BATCH", "LR", "WARMUP", "SEED", "ROWS", "TURNS", "SPEC", "CKPT", "CKPT_EVERY", "EVAL", "INIT", "LETTERED", "CAPTIONS", "TASKS", "POSITIONS", "CHOICES", "TOWER_INIT", "OBJECTS", "MC", "EVAL_ONLY", "PATCH"}
 
 // miniOptions reads the VISREFT_MINI_* settings through getenv; an
 // unknown VISREFT_MINI_ variable or a bad value is an error naming it.
@@ -93,6 +94,13 @@ func miniOptions(getenv func(string) string, environ []string) (mini.Options, er
 			errs = append(errs, fmt.Sprintf("VISREFT_MINI_LR=%q is not a positive number", v))
 		}
 		o.LR = lr
+	}
+	if v := getenv("VISREFT_MINI_PATCH"); v != "" {
+		w, err := strconv.ParseFloat(v, 64)
+		if err != nil || w < 0 {
+			errs = append(errs, fmt.Sprintf("VISREFT_MINI_PATCH=%q is not a weight >= 0", v))
+		}
+		o.PatchLoss = w
 	}
 	share := func(name string, dst *float64) {
 		if v := getenv(name); v != "" {

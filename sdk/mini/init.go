@@ -141,12 +141,26 @@ func Everything() train.Strategy {
 // LossFn is the pretraining loss of a Mixture batch: the weighted mean
 // negative log-likelihood of the text after the image (answers weigh 1,
 // questions Options.QuestionWeight), computed in float32.
-func LossFn(c llava.Config) train.LossFn {
+func LossFn(c llava.Config) train.LossFn { return LossFnWith(c, 0) }
+
+// LossFnWith is LossFn plus, when patch > 0, patch times the tower's
+// per-patch loss (patchLoss) on a batch that carries PatchLabels
+// (MixtureOptions.PatchLabels: inputs 9 to 11).
+func LossFnWith(c llava.Config, patch float64) train.LossFn {
 	return func(scope *model.Scope, in []*Node) *Node {
-		out := llava.ForwardHidden(scope, c, llava.Inputs{Pixels: in[0], TextIDs: in[1], Gather: in[2],
-			Valid: in[3], Positions: in[4], DType: dtypes.Float32})
+		li := llava.Inputs{Pixels: in[0], TextIDs: in[1], Gather: in[2], Valid: in[3], Positions: in[4], DType: dtypes.Float32}
+		var feats *Node
+		if patch > 0 {
+			feats = siglip.Forward(scope, c.Vision, in[0], nil).Last
+			li.Pixels, li.ImageFeat = nil, llava.Project(scope, c, feats)
+		}
+		out := llava.ForwardHidden(scope, c, li)
 		lp := llava.TargetLogProbs(scope, c, out.Final, in[5], in[6], in[7]) // [b, K]
 		w := in[8]
-		return Neg(Div(ReduceAllSum(Mul(lp, w)), MaxScalar(ReduceAllSum(w), 1e-6)))
+		loss := Neg(Div(ReduceAllSum(Mul(lp, w)), MaxScalar(ReduceAllSum(w), 1e-6)))
+		if patch > 0 {
+			loss = Add(loss, MulScalar(patchLoss(scope, feats, in[9], in[10], in[11]), patch))
+		}
+		return loss
 	}
 }

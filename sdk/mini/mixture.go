@@ -73,7 +73,17 @@ type MixtureOptions struct {
 	// asked in CV-Bench's multiple-choice layout and answered with the
 	// letter (MultipleChoiceQA). 0: none.
 	MultipleChoice float64 `json:",omitempty"`
+	// PatchLabels adds each image's PatchLabels to a batch (inputs 9 and
+	// 10, colour and shape classes [rows, tokens] int32, and 11, their
+	// weights [rows, tokens] float32: 1 on an object, PatchBackgroundWeight
+	// on the background, 0 on a padding row) for the tower's per-patch
+	// loss (Options.PatchLoss).
+	PatchLabels bool `json:",omitempty"`
 }
+
+// PatchBackgroundWeight is a background token's weight in the per-patch
+// loss: most tokens are background, and they would crowd out the objects.
+const PatchBackgroundWeight = 0.1
 
 // Defaults of MixtureOptions.
 const (
@@ -342,6 +352,9 @@ func (m *Mixture) Batch(idx []int, rows, seqLen int) ([]any, error) {
 	var samples []llava.Sample
 	var weights [][]float32
 	var imgs []image.Image
+	var colour, shape [][]int32
+	var pw [][]float32
+	side := int(math.Round(math.Sqrt(float64(m.nImage))))
 	for r := range rows {
 		it, err := m.Item(idx[min(r, len(idx)-1)])
 		if err != nil {
@@ -356,6 +369,20 @@ func (m *Mixture) Batch(idx []int, rows, seqLen int) ([]any, error) {
 			w = make([]float32, len(w))
 		}
 		samples, weights, imgs = append(samples, s), append(weights, w), append(imgs, img)
+		if m.o.PatchLabels {
+			c, sh := PatchLabels(it.Facts, side)
+			ws := make([]float32, len(c))
+			for k := range ws {
+				switch {
+				case r >= len(idx):
+				case c[k] != 0:
+					ws[k] = 1
+				default:
+					ws[k] = PatchBackgroundWeight
+				}
+			}
+			colour, shape, pw = append(colour, c), append(shape, sh), append(pw, ws)
+		}
 	}
 	k := seqLen + 1 - m.nImage
 	bt, err := llava.LayoutWidth(samples, m.nImage, seqLen, k)
@@ -371,7 +398,11 @@ func (m *Mixture) Batch(idx []int, rows, seqLen int) ([]any, error) {
 		wt[r] = make([]float32, len(pos[r]))
 		copy(wt[r], weights[r])
 	}
-	return []any{m.images.Batch(imgs...), bt.TextIDs, bt.Gather, bt.Valid, bt.Positions, pos, ids, mask, wt}, nil
+	out := []any{m.images.Batch(imgs...), bt.TextIDs, bt.Gather, bt.Valid, bt.Positions, pos, ids, mask, wt}
+	if m.o.PatchLabels {
+		out = append(out, colour, shape, pw)
+	}
+	return out, nil
 }
 
 // targetWeights lists the weights of e's targets in the order

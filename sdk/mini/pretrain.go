@@ -44,6 +44,11 @@ type Options struct {
 	LR          float64 // peak learning rate; 0: 2e-3
 	WarmupSteps int     // 0: 5 % of Steps
 	WeightDecay float64 // decoupled, matrices only; 0: 0.05; negative: none
+	// PatchLoss, when > 0, adds this weight times a per-patch loss on the
+	// tower's output: linear heads (trained along, not saved) classify
+	// each image token's colour and shape (PatchLabels), the dense "what
+	// is where" signal a SigLIP-style tower arrives pretrained with.
+	PatchLoss float64
 
 	// CheckpointDir holds the resumable state (weights, AdamW moments, RNG,
 	// data position): a run that finds one there continues it exactly. "":
@@ -78,6 +83,7 @@ func (o Options) withDefaults() Options {
 	if o.Mixture.Seed == 0 {
 		o.Mixture.Seed = o.Seed
 	}
+	o.Mixture.PatchLabels = o.PatchLoss > 0
 	if o.Steps == 0 {
 		o.Steps = DefaultSteps
 	}
@@ -161,7 +167,11 @@ func (o Options) identity() map[string]string {
 	if o.Init != "" {
 		base = "visreft-mini continued from " + o.Init + " sha256 " + o.initHash
 	}
-	return map[string]string{"base_model": base, "data": "visreft-mini mixture v1 " + string(mix), "method": "pretrain"}
+	method := "pretrain"
+	if o.PatchLoss > 0 {
+		method += fmt.Sprintf(", per-patch loss weight %g", o.PatchLoss)
+	}
+	return map[string]string{"base_model": base, "data": "visreft-mini mixture v1 " + string(mix), "method": method}
 }
 
 // hashInit is the sha256 of the Init folder's config.json and weights.
@@ -295,7 +305,12 @@ func Pretrain(cctx gocontext.Context, o Options) (*Report, error) {
 			o.OnStep(s)
 		}
 	}
-	tr, err := train.New(o.Backend, scope, LossFn(cfg), Everything(), mix, tcfg)
+	if o.PatchLoss > 0 {
+		if err := newPatchHeads(scope, cfg, o.Seed); err != nil {
+			return nil, err
+		}
+	}
+	tr, err := train.New(o.Backend, scope, LossFnWith(cfg, o.PatchLoss), Everything(), mix, tcfg)
 	if err != nil {
 		return nil, err
 	}

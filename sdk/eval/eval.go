@@ -30,11 +30,19 @@ func (m Mode) String() string {
 	return "likelihood"
 }
 
+// DefaultBatchSize is the samples per graph call when Options leave it
+// unset. 32 rather than 8: on a CPU per-op costs dominate small batches
+// (BenchmarkEvaluateBatch, visreft-mini on 2 cores: 32 runs likelihood
+// scoring about 1.7x and generation about 1.8x as fast as 8, measured
+// while other work shared the cores), and the
+// same answers come out (left padding is masked).
+const DefaultBatchSize = 32
+
 // Options tune Evaluate.
 type Options struct {
 	Mode         Mode
 	Prompt       cvbench.PromptOptions // PromptChatML by default for nanoLLaVA
-	BatchSize    int                   // samples per graph call (default 8)
+	BatchSize    int                   // samples per graph call (default DefaultBatchSize)
 	MaxNewTokens int                   // Generate mode (default 8)
 	Steer        llava.Steer           // e.g. trained ReFT interventions; nil for the base model
 	Progress     func(done, total int)
@@ -87,7 +95,7 @@ func Evaluate(b compute.Backend, m *llava.Model, xs []cvbench.Example, opt Optio
 
 func (opt Options) withDefaults() Options {
 	if opt.BatchSize <= 0 {
-		opt.BatchSize = 8
+		opt.BatchSize = DefaultBatchSize
 	}
 	if opt.MaxNewTokens <= 0 {
 		opt.MaxNewTokens = 8

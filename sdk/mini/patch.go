@@ -85,6 +85,11 @@ const (
 // predictions from the tower's output feats [b, n, hidden] against labels
 // [b, n] (int32), each token weighted by w [b, n], summed over the two.
 func patchLoss(scope *model.Scope, feats, colour, shape, w *Node) *Node {
+	// The tower's last output has no layer norm (nanoLLaVA reads it raw)
+	// and its scale grows in training; the heads read it RMS-normalised,
+	// so that their gradients (clipped with the decoder's at norm 1) do
+	// not swamp the decoder's.
+	feats = Div(feats, Sqrt(AddScalar(ReduceAndKeep(Square(feats), ReduceMean, -1), 1e-6)))
 	ce := func(name string, classes int, labels *Node) *Node {
 		s, v := nn.ScopeOf(scope, name)
 		head := nn.Weight(s, feats.Graph(), v, feats.DType(), classes, feats.Shape().Dimensions[2])

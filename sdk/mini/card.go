@@ -109,6 +109,12 @@ func Card(r *Report) string {
 	p("## Recipe\n\nAll weights trained (tower and projector too), AdamW (beta 0.9/0.99, eps 1e-8, weight decay %g on matrices), "+
 		"peak lr %g, %d warmup steps then linear decay to 0, gradient clipping at 1, batch %d, %d steps, float32, seed %d. "+
 		"%s\n\n", o.WeightDecay, o.LR, o.WarmupSteps, o.BatchSize, o.Steps, o.Seed, initWords(o))
+	if o.PatchLoss > 0 {
+		p("Per-patch loss (weight %g, added to the language-model loss; the training loss below is the sum): linear heads on the tower's "+
+			"RMS-normalised output classify each image token's colour and shape, or background (`mini.PatchLabels`; background tokens "+
+			"weigh %g), the dense what-is-where signal a SigLIP tower arrives pretrained with. The heads are trained along and not saved.\n\n",
+			o.PatchLoss, PatchBackgroundWeight)
+	}
 
 	p("## Results\n\n")
 	if n := len(r.Losses); n > 0 {

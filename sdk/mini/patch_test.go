@@ -3,6 +3,7 @@ package mini
 import (
 	gocontext "context"
 	"image/color"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,8 +76,8 @@ func TestPatchLabelsMatchThePixels(t *testing.T) {
 }
 
 // TestPatchLossTrainsAndIsNotSaved: a tiny run with the per-patch loss
-// trains (its loss falls), and the model folder it writes holds exactly
-// the model's tensors, no patch head.
+// trains (its loss falls), the model folder it writes holds no patch
+// head, and its card says the loss was used.
 func TestPatchLossTrainsAndIsNotSaved(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains for half a minute")
@@ -100,5 +101,9 @@ func TestPatchLossTrainsAndIsNotSaved(t *testing.T) {
 		if strings.Contains(name, "patch_head") {
 			t.Errorf("the saved model holds %s", name)
 		}
+	}
+	card, err := os.ReadFile(filepath.Join(o.Out, CardFile))
+	if err != nil || !strings.Contains(string(card), "Per-patch loss (weight 1,") {
+		t.Errorf("the model card does not describe the per-patch loss (%v)", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/visreft/visreft/sdk/demo"
 	"github.com/visreft/visreft/sdk/fsutil"
@@ -254,12 +255,18 @@ func runFigures(opts options) error {
 }
 
 func runAll(opts options) error {
+	start := time.Now()
+	var took []string
 	for _, name := range []string{"params", "methods", "steering", "rank", "layers", "example"} {
 		fmt.Printf("== %s\n", name)
+		t := time.Now()
 		if err := experiments[name].run(opts); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
+		took = append(took, fmt.Sprintf("%s %.0f s", name, time.Since(t).Seconds()))
 	}
+	fmt.Printf("reproduce all: %s wall time (%s; existing results are read, not recomputed)\n",
+		time.Since(start).Round(time.Second), strings.Join(took, ", "))
 	return nil
 }
 

@@ -3,6 +3,7 @@ package mini
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/compute/dtypes"
@@ -36,6 +37,7 @@ var (
 func PatchLabels(f cvbench.SceneFacts, side int) (colour, shape []int32) {
 	colour, shape = make([]int32, side*side), make([]int32, side*side)
 	is3D := f.Task.Type() == cvbench.Type3D
+	colours := cvbench.Colors()
 	cell := 1 / float64(side)
 	for gy := range side {
 		for gx := range side {
@@ -58,20 +60,11 @@ func PatchLabels(f cvbench.SceneFacts, side int) (colour, shape []int32) {
 			}
 			if best >= 0 {
 				c, s, _ := strings.Cut(f.All[best].Name, " ")
-				colour[gy*side+gx], shape[gy*side+gx] = int32(index(cvbench.Colors(), c)+1), int32(index(patchShapes, s)+1)
+				colour[gy*side+gx], shape[gy*side+gx] = int32(slices.Index(colours, c)+1), int32(slices.Index(patchShapes, s)+1)
 			}
 		}
 	}
 	return colour, shape
-}
-
-func index(xs []string, x string) int {
-	for i, v := range xs {
-		if v == x {
-			return i
-		}
-	}
-	return -1
 }
 
 // Patch-head parameter names: linear classifiers over the tower's output,

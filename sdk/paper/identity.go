@@ -30,8 +30,11 @@ type RunIdentity struct {
 
 // Dir is the identity as a relative folder: <preset>/<model>-<hash8>/<data>-<hash8>.
 func (id RunIdentity) Dir() string {
-	return filepath.Join(slug(id.Preset), slug(id.Model)+"-"+id.ModelHash[:8], slug(id.Data)+"-"+id.DataHash[:8])
+	return filepath.Join(slug(id.Preset), id.modelDir(), slug(id.Data)+"-"+id.DataHash[:8])
 }
+
+// modelDir is the model's part of Dir: <model>-<hash8>.
+func (id RunIdentity) modelDir() string { return slug(id.Model) + "-" + id.ModelHash[:8] }
 
 // Map is the identity as checkpoint metadata (train.Config.RunIdentity).
 func (id RunIdentity) Map() map[string]string {

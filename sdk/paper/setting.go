@@ -19,7 +19,7 @@ func (s *Setup) FiguresDir() string {
 	if !s.OtherModel {
 		return filepath.Join(s.Preset, s.SettingDir())
 	}
-	return filepath.Join(s.Preset, slug(s.ID.Model)+"-"+s.ID.ModelHash[:8], s.SettingDir())
+	return filepath.Join(s.Preset, s.ID.modelDir(), s.SettingDir())
 }
 
 // SettingDir is the folder, under a run identity's, that holds what s's
